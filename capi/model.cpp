@@ -1,0 +1,94 @@
+// Loading, describing and freeing models.
+#include "guard.hpp"
+#include "model_handle.hpp"
+#include "versioned_struct.hpp"
+#include "../src/read_file.hpp"
+
+using namespace digitinfer;
+
+namespace {
+
+di_model *load(const std::string &bytes, const di_load_options *opts) {
+    const di_load_options o = read_versioned(opts, di_load_options_default(), "di_load_options");
+    if (o.num_threads < 0 || o.num_threads > 1024)
+        fail(DI_ERR_INVALID_ARGUMENT, "num_threads " + std::to_string(o.num_threads) + " is out of range");
+    if (o.output_kind < DI_OUTPUT_AUTO || o.output_kind > DI_OUTPUT_PROBABILITIES)
+        fail(DI_ERR_INVALID_ARGUMENT, "unknown output_kind " + std::to_string(int(o.output_kind)));
+    if (o.num_threads > 0) set_intra_op_threads(o.num_threads);
+    auto model = std::make_unique<di_model>();
+    model->pipeline = std::make_unique<Pipeline>(Network::load(bytes, o.output_kind));
+    return model.release();
+}
+
+}  // namespace
+
+extern "C" {
+
+di_load_options di_load_options_default(void) {
+    di_load_options o;
+    o.struct_size = sizeof(di_load_options);
+    o.num_threads = 0;
+    o.output_kind = DI_OUTPUT_AUTO;
+    return o;
+}
+
+di_status di_model_load_file(const char *path, const di_load_options *opts, di_model **out) {
+    if (out) *out = nullptr;
+    return guarded([&] {
+        require(path, "path");
+        require(out, "out");
+        *out = load(read_file(path), opts);
+    });
+}
+
+di_status di_model_load_memory(const void *data, size_t size, const di_load_options *opts, di_model **out) {
+    if (out) *out = nullptr;
+    return guarded([&] {
+        require(data, "data");
+        require(out, "out");
+        if (size == 0) fail(DI_ERR_INVALID_ARGUMENT, "model buffer is empty");
+        *out = load(std::string(static_cast<const char *>(data), size), opts);
+    });
+}
+
+void di_model_free(di_model *model) { delete model; }
+
+di_model_info di_model_info_default(void) {
+    di_model_info i{};
+    i.struct_size = sizeof(di_model_info);
+    return i;
+}
+
+di_status di_model_get_info(const di_model *model, di_model_info *out) {
+    return guarded([&] {
+        require(model, "model");
+        require(out, "out");
+        const Metadata &m = model->pipeline->metadata();
+        di_model_info info = di_model_info_default();
+        info.input_channels = m.channels;
+        info.input_height = m.height;
+        info.input_width = m.width;
+        info.num_classes = model->pipeline->num_classes();
+        info.mean = m.mean;
+        info.std = m.std;
+        info.output_kind = m.output;
+        info.has_metadata = m.present ? 1 : 0;
+        info.name = m.name.c_str();
+        write_versioned(out, info, "di_model_info");
+    });
+}
+
+di_status di_model_get_label(const di_model *model, int32_t index, const char **out) {
+    if (out) *out = nullptr;
+    return guarded([&] {
+        require(model, "model");
+        require(out, "out");
+        const auto &labels = model->pipeline->metadata().labels;
+        if (index < 0 || std::size_t(index) >= labels.size())
+            fail(DI_ERR_INVALID_ARGUMENT, "label index " + std::to_string(index) + " is outside [0, " +
+                                              std::to_string(labels.size()) + ")");
+        *out = labels[std::size_t(index)].c_str();
+    });
+}
+
+}  // extern "C"

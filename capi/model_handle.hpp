@@ -1,0 +1,10 @@
+// What the opaque di_model handle holds.
+#pragma once
+
+#include <memory>
+
+#include "../src/pipeline.hpp"
+
+struct di_model {
+    std::unique_ptr<digitinfer::Pipeline> pipeline;
+};

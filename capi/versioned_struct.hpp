@@ -1,0 +1,37 @@
+// Reading and writing structs that begin with `uint32_t struct_size`, so that
+// callers compiled against an older, shorter struct keep working.
+#pragma once
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "guard.hpp"
+
+namespace digitinfer {
+
+template <class T>
+std::size_t checked_struct_size(const T &s, const char *name) {
+    if (s.struct_size < sizeof(uint32_t) || s.struct_size > 4096)
+        fail(DI_ERR_INVALID_ARGUMENT, std::string(name) + ".struct_size is " + std::to_string(s.struct_size) +
+                                          ": initialise the struct with its _default() function");
+    return std::min<std::size_t>(s.struct_size, sizeof(T));
+}
+
+// Caller's struct over `defaults`: fields the caller does not know keep their default.
+template <class T>
+T read_versioned(const T *caller, T defaults, const char *name) {
+    if (caller) std::memcpy(&defaults, caller, checked_struct_size(*caller, name));
+    defaults.struct_size = sizeof(T);
+    return defaults;
+}
+
+// Copies only the fields the caller's struct has room for; keeps its struct_size.
+template <class T>
+void write_versioned(T *caller, T value, const char *name) {
+    const std::size_t size = checked_struct_size(*caller, name);
+    value.struct_size = caller->struct_size;
+    std::memcpy(caller, &value, size);
+}
+
+}  // namespace digitinfer

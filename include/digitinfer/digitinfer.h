@@ -1,0 +1,243 @@
+/*
+ * DigitInfer C API — handwritten-digit inference, from image bytes to digit.
+ *
+ * Conventions
+ * -----------
+ * - Every fallible call returns a di_status: DI_OK (0) on success, a negative
+ *   code on failure. The code decides success; di_last_error_message() gives
+ *   the detail. New codes may be added: treat any unknown nonzero value as an
+ *   error.
+ * - Results come back through the last (out) parameters. On failure, pointer
+ *   outputs (`T **out`) are set to NULL.
+ * - Pointer arguments may not be NULL unless the documentation says "may be
+ *   NULL"; the library checks anyway and returns DI_ERR_INVALID_ARGUMENT.
+ * - The library copies every input it is given: the caller may free input
+ *   buffers as soon as a call returns.
+ * - *_free(NULL) is a no-op.
+ * - Versioned option structs start with `struct_size`; initialise them with
+ *   their *_default() function so that older callers keep working when fields
+ *   are added at the end.
+ * - No C++ exception ever crosses this API.
+ *
+ * Usage
+ * -----
+ *     di_model *model = NULL;
+ *     di_load_options opts = di_load_options_default();
+ *     if (di_model_load_file("convnet.scripted.pt", &opts, &model) != DI_OK) {
+ *         fprintf(stderr, "%s\n", di_last_error_message());
+ *         return 1;
+ *     }
+ *     di_prediction p;
+ *     di_outputs out = di_outputs_default();
+ *     out.predictions = &p;
+ *     if (di_model_predict_encoded(model, png_bytes, png_size, &out) == DI_OK)
+ *         printf("digit %d (p = %.3f)\n", p.class_index, p.probability);
+ *     di_model_free(model);
+ */
+#ifndef DIGITINFER_DIGITINFER_H
+#define DIGITINFER_DIGITINFER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "digitinfer/export.h"
+#include "digitinfer/version.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Status and errors                                                         */
+/* ------------------------------------------------------------------------ */
+
+/** Result of every fallible call. Values are stable; new ones may be added. */
+typedef enum di_status {
+    DI_OK = 0,                      /**< success */
+    DI_ERR_INVALID_ARGUMENT = -1,   /**< NULL pointer, zero or absurd size, bad option */
+    DI_ERR_IO = -2,                 /**< a file could not be opened or read */
+    DI_ERR_DECODE = -3,             /**< image bytes are corrupt, truncated or of an unknown format */
+    DI_ERR_MODEL = -4,              /**< model file is not TorchScript, or has the wrong shapes */
+    DI_ERR_OUT_OF_MEMORY = -5,      /**< an allocation failed */
+    DI_ERR_BUFFER_TOO_SMALL = -6,   /**< a caller-provided output buffer is too small */
+    DI_ERR_INFERENCE = -7,          /**< the forward pass failed */
+    DI_ERR_INTERNAL = -100          /**< a bug: please report it */
+} di_status;
+
+/** Short constant name of a status ("DI_ERR_DECODE"); never NULL. */
+DI_API const char *di_status_string(di_status status);
+
+/**
+ * Message describing the last failure on the calling thread; "" after a
+ * successful call. Never NULL. Owned by the library, valid until the next
+ * DigitInfer call on the same thread.
+ */
+DI_API const char *di_last_error_message(void);
+
+/* ------------------------------------------------------------------------ */
+/* Version                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/** Version of the loaded library, "MAJOR.MINOR.PATCH". Compare with DI_VERSION_STRING. */
+DI_API const char *di_version(void);
+
+/** Version of the loaded library as DI_VERSION_NUMBER would encode it. */
+DI_API uint32_t di_version_number(void);
+
+/** ABI version of the loaded library (the SONAME's number); compare with DI_ABI_VERSION. */
+DI_API uint32_t di_abi_version(void);
+
+/* ------------------------------------------------------------------------ */
+/* Model                                                                     */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * A loaded classifier together with its preprocessing parameters.
+ *
+ * Thread-safety: a di_model is immutable after loading. Any number of
+ * threads may call the predict and preprocess functions on one model at the
+ * same time; di_model_free must not race with other calls on that model.
+ */
+typedef struct di_model di_model;
+
+/** What the model's forward returns, one row per image. */
+typedef enum di_output_kind {
+    DI_OUTPUT_AUTO = 0,              /**< from metadata, else detected at load time */
+    DI_OUTPUT_LOG_PROBABILITIES = 1, /**< log_softmax output (the SPEC default) */
+    DI_OUTPUT_LOGITS = 2,            /**< raw scores: the library applies softmax */
+    DI_OUTPUT_PROBABILITIES = 3      /**< softmax output */
+} di_output_kind;
+
+/** Options for di_model_load_file / di_model_load_memory. */
+typedef struct di_load_options {
+    uint32_t struct_size;        /**< sizeof(di_load_options); set by di_load_options_default() */
+    int32_t num_threads;         /**< intra-op threads, process-wide in libtorch; 0 = leave as is */
+    di_output_kind output_kind;  /**< DI_OUTPUT_AUTO = metadata, else detected */
+} di_load_options;
+
+/** Default load options. */
+DI_API di_load_options di_load_options_default(void);
+
+/**
+ * Loads a TorchScript model (traced or scripted) from a file.
+ * `opts` may be NULL (defaults). On success *out owns a model: free it with
+ * di_model_free. The model is checked with one forward of a dummy
+ * [1,C,H,W] input; it must return [1,num_classes].
+ */
+DI_API di_status di_model_load_file(const char *path, const di_load_options *opts, di_model **out);
+
+/** Same as di_model_load_file, from a memory buffer (copied; free it after the call). */
+DI_API di_status di_model_load_memory(const void *data, size_t size, const di_load_options *opts,
+                                      di_model **out);
+
+/** Frees a model. NULL is a no-op. */
+DI_API void di_model_free(di_model *model);
+
+/** Description of a loaded model. */
+typedef struct di_model_info {
+    uint32_t struct_size;        /**< sizeof(di_model_info); set by di_model_info_default() */
+    int32_t input_channels;      /**< C of the [N,C,H,W] input; 1 for grayscale */
+    int32_t input_height;        /**< H, pixels */
+    int32_t input_width;         /**< W, pixels */
+    int32_t num_classes;         /**< length of each output row */
+    float mean;                  /**< normalization mean (after /255) */
+    float std;                   /**< normalization standard deviation */
+    di_output_kind output_kind;  /**< resolved kind, never DI_OUTPUT_AUTO */
+    int32_t has_metadata;        /**< 1 if the file carried digitinfer.json, else 0 (SPEC defaults) */
+    const char *name;            /**< model name, borrowed: valid while the model lives */
+} di_model_info;
+
+/** An info struct with struct_size set, ready for di_model_get_info. */
+DI_API di_model_info di_model_info_default(void);
+
+/** Fills *out (whose struct_size the caller has set) with the model's description. */
+DI_API di_status di_model_get_info(const di_model *model, di_model_info *out);
+
+/**
+ * Label of class `index` (e.g. "7"). *out is borrowed: valid while the model
+ * lives. Index outside [0, num_classes) gives DI_ERR_INVALID_ARGUMENT.
+ */
+DI_API di_status di_model_get_label(const di_model *model, int32_t index, const char **out);
+
+/* ------------------------------------------------------------------------ */
+/* Inputs and outputs                                                        */
+/* ------------------------------------------------------------------------ */
+
+/** An encoded image file in memory (PNG, JPEG, BMP, GIF, PGM/PPM, TGA). */
+typedef struct di_encoded_image {
+    const void *data;   /**< file bytes */
+    size_t size;        /**< number of bytes */
+} di_encoded_image;
+
+/** A raw 8-bit grayscale image, row-major, 0 = black. */
+typedef struct di_gray_image {
+    const uint8_t *pixels;  /**< first pixel of the first row */
+    int32_t width;          /**< pixels per row, > 0 */
+    int32_t height;         /**< rows, > 0 */
+    size_t stride;          /**< bytes from one row to the next, >= width */
+} di_gray_image;
+
+/** The result for one image. */
+typedef struct di_prediction {
+    int32_t class_index;  /**< most probable class (its label: di_model_get_label) */
+    float probability;    /**< its probability, in [0, 1] */
+} di_prediction;
+
+/**
+ * Where a predict call writes its results; the caller owns every array.
+ * For a call on `count` images:
+ */
+typedef struct di_outputs {
+    di_prediction *predictions;  /**< `count` entries; may be NULL */
+    float *probabilities;        /**< count x num_classes, row-major; may be NULL */
+    float *log_probabilities;    /**< count x num_classes, row-major; may be NULL */
+    size_t scores_capacity;      /**< floats available in each non-NULL score array */
+} di_outputs;
+
+/** Outputs with every pointer NULL and zero capacity. */
+DI_API di_outputs di_outputs_default(void);
+
+/** Predicts one encoded image file. */
+DI_API di_status di_model_predict_encoded(const di_model *model, const void *data, size_t size,
+                                          const di_outputs *out);
+
+/** Predicts `count` encoded images in one batched forward. */
+DI_API di_status di_model_predict_encoded_batch(const di_model *model, const di_encoded_image *images,
+                                                size_t count, const di_outputs *out);
+
+/** Predicts one raw grayscale image (any size: it is resized like an encoded one). */
+DI_API di_status di_model_predict_gray(const di_model *model, const di_gray_image *image,
+                                       const di_outputs *out);
+
+/** Predicts `count` raw grayscale images in one batched forward. */
+DI_API di_status di_model_predict_gray_batch(const di_model *model, const di_gray_image *images,
+                                             size_t count, const di_outputs *out);
+
+/**
+ * Predicts from already-normalized float32 tensors (what the Flask /test
+ * protocol sends): `count` images of C x H x W floats each, back to back, C
+ * order. `num_floats` must equal count * C * H * W.
+ */
+DI_API di_status di_model_predict_tensor(const di_model *model, const float *data, size_t num_floats,
+                                         size_t count, const di_outputs *out);
+
+/* ------------------------------------------------------------------------ */
+/* Preprocessing only                                                        */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Runs only the preprocessing of an encoded image: decode, grayscale, resize
+ * to the model's H x W. Writes the H x W uint8 image to `image` (may be NULL;
+ * `image_capacity` bytes available) and/or the normalized C x H x W float
+ * tensor the model would see to `tensor` (may be NULL; `tensor_capacity`
+ * floats available).
+ */
+DI_API di_status di_model_preprocess_encoded(const di_model *model, const void *data, size_t size,
+                                             uint8_t *image, size_t image_capacity, float *tensor,
+                                             size_t tensor_capacity);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DIGITINFER_DIGITINFER_H */

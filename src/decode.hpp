@@ -1,0 +1,20 @@
+// Stage 1: encoded image bytes -> 8-bit Image in the file's own channel layout.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "image.hpp"
+
+namespace digitinfer {
+
+// PNG, BMP, GIF (first frame), PGM/PPM and TGA through stb_image; JPEG through
+// libjpeg-turbo with Pillow's settings. Throws Failure(DI_ERR_DECODE) on
+// corrupt, truncated, unknown or oversized input.
+Image decode_image(const uint8_t *data, std::size_t size);
+
+// JPEG only (decode_jpeg.cpp).
+bool looks_like_jpeg(const uint8_t *data, std::size_t size);
+Image decode_jpeg(const uint8_t *data, std::size_t size);
+
+}  // namespace digitinfer

@@ -1,0 +1,54 @@
+// JPEG through libjpeg-turbo, the library Pillow itself uses, with Pillow's
+// decoder settings (accurate integer IDCT, fancy upsampling, libjpeg's
+// YCbCr -> RGB), so that the decoded pixels are the ones Pillow sees.
+#include <memory>
+#include <string>
+
+#include <turbojpeg.h>
+
+#include "decode.hpp"
+#include "failure.hpp"
+
+namespace digitinfer {
+namespace {
+
+struct TjFree {
+    void operator()(void *handle) const { tjDestroy(handle); }
+};
+
+[[noreturn]] void jpeg_failure(tjhandle tj) {
+    fail(DI_ERR_DECODE, std::string("cannot decode JPEG: ") + tjGetErrorStr2(tj));
+}
+
+}  // namespace
+
+bool looks_like_jpeg(const uint8_t *data, std::size_t size) {
+    return size >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF;
+}
+
+Image decode_jpeg(const uint8_t *data, std::size_t size) {
+    std::unique_ptr<void, TjFree> tj(tjInitDecompress());
+    if (!tj) fail(DI_ERR_OUT_OF_MEMORY, "cannot create a JPEG decoder");
+    int w = 0, h = 0, subsampling = 0, colorspace = 0;
+    if (tjDecompressHeader3(tj.get(), data, static_cast<unsigned long>(size), &w, &h, &subsampling, &colorspace) != 0)
+        jpeg_failure(tj.get());
+    if (w <= 0 || h <= 0 || std::size_t(w) * std::size_t(h) > kMaxImagePixels)
+        fail(DI_ERR_DECODE, "cannot decode JPEG: dimensions out of range");
+    if (colorspace == TJCS_CMYK || colorspace == TJCS_YCCK)
+        fail(DI_ERR_DECODE, "cannot decode JPEG: CMYK/YCCK JPEGs are not supported yet");
+    // Pillow keeps grayscale JPEGs as L and decodes colour ones to RGB.
+    const int format = colorspace == TJCS_GRAY ? TJPF_GRAY : TJPF_RGB;
+    const int channels = tjPixelSize[format];
+    Image img{w, h, channels, std::vector<uint8_t>(std::size_t(w) * std::size_t(h) * std::size_t(channels))};
+    if (tjDecompress2(tj.get(), data, static_cast<unsigned long>(size), img.pixels.data(), w, 0, h, format,
+                      TJFLAG_ACCURATEDCT) != 0) {
+        // Warnings are tolerated as Pillow tolerates them, except a truncated
+        // file, which Pillow refuses ("image file is truncated").
+        const std::string message = tjGetErrorStr2(tj.get());
+        if (tjGetErrorCode(tj.get()) == TJERR_FATAL || message.find("Premature end") != std::string::npos)
+            jpeg_failure(tj.get());
+    }
+    return img;
+}
+
+}  // namespace digitinfer
