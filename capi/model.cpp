@@ -13,10 +13,10 @@ di_model *load(const std::string &bytes, const di_load_options *opts) {
     if (o.num_threads < 0 || o.num_threads > 1024)
         fail(DI_ERR_INVALID_ARGUMENT, "num_threads " + std::to_string(o.num_threads) + " is out of range");
     if (o.output_kind < DI_OUTPUT_AUTO || o.output_kind > DI_OUTPUT_PROBABILITIES)
-        fail(DI_ERR_INVALID_ARGUMENT, "unknown output_kind " + std::to_string(int(o.output_kind)));
+        fail(DI_ERR_INVALID_ARGUMENT, "unknown output_kind " + std::to_string(o.output_kind));
     if (o.num_threads > 0) set_intra_op_threads(o.num_threads);
     auto model = std::make_unique<di_model>();
-    model->pipeline = std::make_unique<Pipeline>(Network::load(bytes, o.output_kind));
+    model->pipeline = std::make_unique<Pipeline>(Network::load(bytes, static_cast<di_output_kind>(o.output_kind)));
     return model.release();
 }
 

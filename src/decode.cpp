@@ -66,6 +66,7 @@ Image decode_image(const uint8_t *data, std::size_t size) {
     if (!px) decode_failure(stbi_failure_reason());
     Image img{w, h, n, {}};
     img.pixels.assign(px.get(), px.get() + std::size_t(w) * std::size_t(h) * std::size_t(n));
+    if (looks_like_gif(data, size)) restore_gif_transparent_color(data, size, img);
     return img;
 }
 

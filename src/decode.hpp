@@ -17,4 +17,8 @@ Image decode_image(const uint8_t *data, std::size_t size);
 bool looks_like_jpeg(const uint8_t *data, std::size_t size);
 Image decode_jpeg(const uint8_t *data, std::size_t size);
 
+// GIF only (decode_gif.cpp): gives transparent pixels their palette colour back.
+bool looks_like_gif(const uint8_t *data, std::size_t size);
+void restore_gif_transparent_color(const uint8_t *data, std::size_t size, Image &image);
+
 }  // namespace digitinfer

@@ -112,7 +112,7 @@ typedef enum di_output_kind {
 typedef struct di_load_options {
     uint32_t struct_size;        /**< sizeof(di_load_options); set by di_load_options_default() */
     int32_t num_threads;         /**< intra-op threads, process-wide in libtorch; 0 = leave as is */
-    di_output_kind output_kind;  /**< DI_OUTPUT_AUTO = metadata, else detected */
+    int32_t output_kind;         /**< a di_output_kind; DI_OUTPUT_AUTO = metadata, else detected */
 } di_load_options;
 
 /** Default load options. */
@@ -142,7 +142,7 @@ typedef struct di_model_info {
     int32_t num_classes;         /**< length of each output row */
     float mean;                  /**< normalization mean (after /255) */
     float std;                   /**< normalization standard deviation */
-    di_output_kind output_kind;  /**< resolved kind, never DI_OUTPUT_AUTO */
+    int32_t output_kind;         /**< a di_output_kind, resolved: never DI_OUTPUT_AUTO */
     int32_t has_metadata;        /**< 1 if the file carried digitinfer.json, else 0 (SPEC defaults) */
     const char *name;            /**< model name, borrowed: valid while the model lives */
 } di_model_info;

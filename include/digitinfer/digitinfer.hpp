@@ -140,7 +140,7 @@ public:
         di_model_info c = di_model_info_default();
         detail::check(di_model_get_info(model_, &c));
         ModelInfo i{c.input_channels, c.input_height, c.input_width, c.num_classes, c.mean, c.std,
-                    c.output_kind, c.has_metadata != 0, c.name, {}};
+                    static_cast<di_output_kind>(c.output_kind), c.has_metadata != 0, c.name, {}};
         for (int k = 0; k < c.num_classes; ++k) {
             const char *label = nullptr;
             detail::check(di_model_get_label(model_, k, &label));

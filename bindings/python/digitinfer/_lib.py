@@ -1,0 +1,155 @@
+"""ctypes mirror of include/digitinfer/digitinfer.h and the loaded shared library.
+
+Everything here follows the C header one to one; the Pythonic API lives in
+__init__.py. Keep the structs in the header's field order: ctypes lays them
+out exactly like the C compiler does only if the order and types match.
+"""
+import ctypes
+import ctypes.util
+import os
+
+# The C ABI these bindings were written against (DI_ABI_VERSION, the SONAME number).
+ABI_VERSION = 1
+SONAME = f"libdigitinfer.so.{ABI_VERSION}"
+
+# di_status values used by the Python side itself.
+DI_OK = 0
+DI_ERR_INVALID_ARGUMENT = -1
+DI_ERR_IO = -2
+
+# C enums are int-sized on every platform the library supports.
+c_enum = ctypes.c_int
+
+
+class di_model(ctypes.Structure):
+    """Opaque: only ever handled through POINTER(di_model)."""
+
+
+class di_load_options(ctypes.Structure):
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("num_threads", ctypes.c_int32),
+        ("output_kind", c_enum),
+    ]
+
+
+class di_model_info(ctypes.Structure):
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("input_channels", ctypes.c_int32),
+        ("input_height", ctypes.c_int32),
+        ("input_width", ctypes.c_int32),
+        ("num_classes", ctypes.c_int32),
+        ("mean", ctypes.c_float),
+        ("std", ctypes.c_float),
+        ("output_kind", c_enum),
+        ("has_metadata", ctypes.c_int32),
+        ("name", ctypes.c_char_p),
+    ]
+
+
+class di_encoded_image(ctypes.Structure):
+    _fields_ = [
+        ("data", ctypes.c_void_p),
+        ("size", ctypes.c_size_t),
+    ]
+
+
+class di_gray_image(ctypes.Structure):
+    _fields_ = [
+        ("pixels", ctypes.POINTER(ctypes.c_uint8)),
+        ("width", ctypes.c_int32),
+        ("height", ctypes.c_int32),
+        ("stride", ctypes.c_size_t),
+    ]
+
+
+class di_prediction(ctypes.Structure):
+    _fields_ = [
+        ("class_index", ctypes.c_int32),
+        ("probability", ctypes.c_float),
+    ]
+
+
+class di_outputs(ctypes.Structure):
+    _fields_ = [
+        ("predictions", ctypes.POINTER(di_prediction)),
+        ("probabilities", ctypes.POINTER(ctypes.c_float)),
+        ("log_probabilities", ctypes.POINTER(ctypes.c_float)),
+        ("scores_capacity", ctypes.c_size_t),
+    ]
+
+
+_model_p = ctypes.POINTER(di_model)
+_status = c_enum
+_size = ctypes.c_size_t
+_void_p = ctypes.c_void_p
+_float_p = ctypes.POINTER(ctypes.c_float)
+_u8_p = ctypes.POINTER(ctypes.c_uint8)
+_outputs_p = ctypes.POINTER(di_outputs)
+
+# name: (restype, argtypes), in header order. Every exported function is here so
+# that no call goes through ctypes' default int-return / unchecked-argument path.
+_SIGNATURES = {
+    "di_status_string": (ctypes.c_char_p, [_status]),
+    "di_last_error_message": (ctypes.c_char_p, []),
+    "di_version": (ctypes.c_char_p, []),
+    "di_version_number": (ctypes.c_uint32, []),
+    "di_abi_version": (ctypes.c_uint32, []),
+    "di_load_options_default": (di_load_options, []),
+    "di_model_load_file": (_status, [ctypes.c_char_p, ctypes.POINTER(di_load_options), ctypes.POINTER(_model_p)]),
+    "di_model_load_memory": (_status, [_void_p, _size, ctypes.POINTER(di_load_options), ctypes.POINTER(_model_p)]),
+    "di_model_free": (None, [_model_p]),
+    "di_model_info_default": (di_model_info, []),
+    "di_model_get_info": (_status, [_model_p, ctypes.POINTER(di_model_info)]),
+    "di_model_get_label": (_status, [_model_p, ctypes.c_int32, ctypes.POINTER(ctypes.c_char_p)]),
+    "di_outputs_default": (di_outputs, []),
+    "di_model_predict_encoded": (_status, [_model_p, _void_p, _size, _outputs_p]),
+    "di_model_predict_encoded_batch": (_status, [_model_p, ctypes.POINTER(di_encoded_image), _size, _outputs_p]),
+    "di_model_predict_gray": (_status, [_model_p, ctypes.POINTER(di_gray_image), _outputs_p]),
+    "di_model_predict_gray_batch": (_status, [_model_p, ctypes.POINTER(di_gray_image), _size, _outputs_p]),
+    "di_model_predict_tensor": (_status, [_model_p, _float_p, _size, _size, _outputs_p]),
+    "di_model_preprocess_encoded": (_status, [_model_p, _void_p, _size, _u8_p, _size, _float_p, _size]),
+}
+
+
+def _open():
+    """dlopen()s the library: $DIGITINFER_LIBRARY, else the SONAME, else whatever find_library knows."""
+    explicit = os.environ.get("DIGITINFER_LIBRARY")
+    if explicit:
+        candidates = [explicit]  # an explicit choice must not silently fall back to another copy
+    else:
+        candidates = [SONAME, ctypes.util.find_library("digitinfer")]
+    errors = []
+    for name in filter(None, candidates):
+        try:
+            return ctypes.CDLL(name)
+        except OSError as e:
+            errors.append(str(e))
+    raise ImportError(
+        "digitinfer: cannot load the DigitInfer C library (" + "; ".join(errors or ["not found"]) + "). "
+        f"Install {SONAME} where the dynamic loader finds it, or set DIGITINFER_LIBRARY to its path."
+    )
+
+
+def _bind(lib):
+    # Check the ABI before binding the rest: another major version may lack functions.
+    try:
+        abi_version, version = lib.di_abi_version, lib.di_version
+    except AttributeError:
+        raise ImportError(f"digitinfer: {lib._name} is not a DigitInfer library (no di_abi_version)") from None
+    abi_version.restype, abi_version.argtypes = ctypes.c_uint32, []
+    version.restype, version.argtypes = ctypes.c_char_p, []
+    if abi_version() != ABI_VERSION:
+        raise ImportError(
+            f"digitinfer: {lib._name} has C ABI version {abi_version()} (library {version().decode()}), "
+            f"but these bindings were written for ABI version {ABI_VERSION}: "
+            f"install matching bindings or point DIGITINFER_LIBRARY at {SONAME}."
+        )
+    for name, (restype, argtypes) in _SIGNATURES.items():
+        fn = getattr(lib, name)
+        fn.restype, fn.argtypes = restype, argtypes
+    return lib
+
+
+lib = _bind(_open())

@@ -1,0 +1,60 @@
+#include "model_locator.hpp"
+
+#include <cstdlib>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+#include <sys/stat.h>
+
+namespace cli {
+namespace {
+
+bool is_regular_file(const std::string &path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+// Candidates in lookup order, each with where it came from (for the error message).
+std::vector<std::pair<std::string, std::string>> candidates() {
+    std::vector<std::pair<std::string, std::string>> list;
+    if (const char *env = std::getenv("DIGITINFER_MODEL"); env && *env)
+        list.emplace_back(env, "$DIGITINFER_MODEL");
+#ifdef DIGITINFER_INSTALLED_MODEL
+    list.emplace_back(DIGITINFER_INSTALLED_MODEL, "installed model");
+#endif
+#ifdef DIGITINFER_SOURCE_MODEL
+    list.emplace_back(DIGITINFER_SOURCE_MODEL, "source tree model");
+#endif
+    return list;
+}
+
+}  // namespace
+
+void add_model_options(CLI::App &sub, ModelOptions &options, bool with_model) {
+    if (with_model)
+        sub.add_option("-m,--model", options.path,
+                       "TorchScript model file (default: $DIGITINFER_MODEL, else the installed model)");
+    sub.add_option("-t,--threads", options.threads, "intra-op threads for libtorch (0 = its default)")
+        ->check(CLI::Range(0, 1024));
+}
+
+std::string default_model_path() {
+    std::string tried;
+    for (const auto &[path, origin] : candidates()) {
+        if (is_regular_file(path)) return path;
+        tried += "\n  " + path + " (" + origin + ")";
+    }
+    if (tried.empty()) tried = "\n  (nothing: DIGITINFER_MODEL is unset and no default was compiled in)";
+    throw std::runtime_error("no model given (--model) and no default model found; tried:" + tried);
+}
+
+LoadedModel load_model(const ModelOptions &options) {
+    digitinfer::LoadOptions load;
+    load.num_threads = options.threads;
+    std::string path = options.path.empty() ? default_model_path() : options.path;
+    digitinfer::Model model(path, load);
+    return {std::move(path), std::move(model)};
+}
+
+}  // namespace cli

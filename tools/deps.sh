@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages DigitInfer needs to build, test and run its
+# Python reference (skipped when all are present). Needs root or sudo.
+set -euo pipefail
+packages=(
+  build-essential cmake ninja-build pkg-config
+  libtorch-dev libopenblas0-pthread           # libtorch 1.13 (CPU) and a fast BLAS for it
+  libstb-dev libturbojpeg0-dev zlib1g-dev     # image decoders
+  nlohmann-json3-dev libcli11-dev catch2      # JSON, CLI, tests
+  python3-torch python3-torchvision python3-pil python3-numpy python3-pytest  # Python reference
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
