@@ -10,6 +10,7 @@
 #define STB_IMAGE_IMPLEMENTATION
 #define STB_IMAGE_STATIC
 #define STBI_NO_STDIO
+#define STBI_FAILURE_USERMSG  // "Corrupt PNG" rather than "outofdata"
 #define STBI_ONLY_PNG
 #define STBI_ONLY_BMP
 #define STBI_ONLY_GIF
@@ -34,7 +35,7 @@ struct StbFree {
 };
 
 [[noreturn]] void decode_failure(const char *what) {
-    fail(DI_ERR_DECODE, std::string("cannot decode image: ") + (what ? what : "unknown error"));
+    fail(DI_ERR_DECODE, std::string("cannot decode image: ") + (what && *what ? what : "corrupt data"));
 }
 
 // Pillow opens 16-bit grayscale PNGs as mode "I" and converts I -> L by
@@ -49,6 +50,11 @@ Image decode_gray16(const stbi_uc *data, int size) {
     return img;
 }
 
+bool has_png_signature(const uint8_t *data, std::size_t size) {
+    static const uint8_t signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+    return size >= 8 && std::equal(signature, signature + 8, data);
+}
+
 }  // namespace
 
 Image decode_image(const uint8_t *data, std::size_t size) {
@@ -57,7 +63,8 @@ Image decode_image(const uint8_t *data, std::size_t size) {
     if (size > std::size_t(INT_MAX)) fail(DI_ERR_DECODE, "cannot decode image: file larger than 2 GiB");
     const int len = int(size);
     int w = 0, h = 0, n = 0;
-    if (!stbi_info_from_memory(data, len, &w, &h, &n)) decode_failure(stbi_failure_reason());
+    if (!stbi_info_from_memory(data, len, &w, &h, &n))
+        decode_failure(has_png_signature(data, size) ? "corrupt or oversized PNG" : stbi_failure_reason());
     if (w <= 0 || h <= 0 || std::size_t(w) * std::size_t(h) > kMaxImagePixels)
         fail(DI_ERR_DECODE, "cannot decode image: dimensions " + std::to_string(w) + "x" + std::to_string(h) +
                                 " are out of range");

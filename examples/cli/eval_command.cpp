@@ -128,17 +128,17 @@ Command add_eval_command(CLI::App &app) {
     auto options = std::make_shared<EvalOptions>();
     CLI::App *sub = app.add_subcommand("eval", "Measure accuracy and speed on the MNIST test set");
     sub->add_option("--mnist", options->mnist_dir,
-                    "directory holding t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz")
+                    "Directory holding t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz")
         ->required()
         ->check(CLI::ExistingDirectory);
     add_model_options(*sub, options->model);
-    sub->add_option("-n,--limit", options->limit, "evaluate only the first N images (0 = all)");
-    sub->add_option("-b,--batch", options->batch, "images per batched forward")
+    sub->add_option("-n,--limit", options->limit, "Evaluate only the first N images (0 = all)");
+    sub->add_option("-b,--batch", options->batch, "Images per batched forward")
         ->capture_default_str()
         ->check(CLI::Range(std::size_t(1), kMaxBatch));
-    sub->add_option("--min-accuracy", options->min_accuracy, "exit with 1 when accuracy (percent) is below X")
+    sub->add_option("--min-accuracy", options->min_accuracy, "Exit with 1 when accuracy (percent) is below X")
         ->check(CLI::Range(0.0, 100.0));
-    sub->add_flag("--json", options->json, "print a JSON summary");
+    sub->add_flag("--json", options->json, "Print a JSON summary");
     return {sub, [options] { return run_eval(*options); }};
 }
 

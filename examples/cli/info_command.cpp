@@ -81,7 +81,7 @@ Command add_info_command(CLI::App &app) {
     CLI::App *sub = app.add_subcommand("info", "Describe a model: input shape, normalization, labels, output");
     sub->add_option("MODEL,-m,--model", options->model.path,
                     "TorchScript model file (default: $DIGITINFER_MODEL, else the installed model)");
-    sub->add_flag("--json", options->json, "print JSON");
+    sub->add_flag("--json", options->json, "Print JSON");
     return {sub, [options] { return run_info(*options); }};
 }
 

@@ -24,8 +24,11 @@ std::string version_text() {
 
 int main(int argc, char **argv) {
     CLI::App app{"DigitInfer: handwritten-digit classification with a TorchScript model", "digitinfer"};
-    app.set_version_flag("--version", version_text(), "print the library and header versions and exit");
+    app.set_version_flag("--version", version_text(), "Print the library and header versions and exit");
     app.require_subcommand(1);
+    app.footer(
+        "Without --model, the model is $DIGITINFER_MODEL, else the installed convnet.scripted.pt.\n"
+        "Exit status: 0 success, 1 failure (bad model, image or data; accuracy below threshold), 2 usage error.");
 
     const std::vector<cli::Command> commands = {
         cli::add_predict_command(app),

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace cli {
 namespace {
@@ -15,11 +16,22 @@ bool is_regular_file(const std::string &path) {
     return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
+// <prefix>/share/digitinfer/models/... next to <prefix>/bin/digitinfer: found
+// wherever the install tree was put, not only at the configured prefix.
+std::string model_beside_executable() {
+    char exe[4096];
+    const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) return {};
+    std::string dir(exe, std::size_t(n));
+    dir = dir.substr(0, dir.rfind('/'));
+    return dir + "/../share/digitinfer/models/convnet.scripted.pt";
+}
+
 // Candidates in lookup order, each with where it came from (for the error message).
 std::vector<std::pair<std::string, std::string>> candidates() {
     std::vector<std::pair<std::string, std::string>> list;
-    if (const char *env = std::getenv("DIGITINFER_MODEL"); env && *env)
-        list.emplace_back(env, "$DIGITINFER_MODEL");
+    if (const std::string beside = model_beside_executable(); !beside.empty())
+        list.emplace_back(beside, "installed beside the executable");
 #ifdef DIGITINFER_INSTALLED_MODEL
     list.emplace_back(DIGITINFER_INSTALLED_MODEL, "installed model");
 #endif
@@ -35,11 +47,13 @@ void add_model_options(CLI::App &sub, ModelOptions &options, bool with_model) {
     if (with_model)
         sub.add_option("-m,--model", options.path,
                        "TorchScript model file (default: $DIGITINFER_MODEL, else the installed model)");
-    sub.add_option("-t,--threads", options.threads, "intra-op threads for libtorch (0 = its default)")
+    sub.add_option("-t,--threads", options.threads, "Intra-op threads for libtorch (0 = its default)")
         ->check(CLI::Range(0, 1024));
 }
 
 std::string default_model_path() {
+    // An explicit choice is taken as is: a typo must fail, not fall back silently.
+    if (const char *env = std::getenv("DIGITINFER_MODEL"); env && *env) return env;
     std::string tried;
     for (const auto &[path, origin] : candidates()) {
         if (is_regular_file(path)) return path;

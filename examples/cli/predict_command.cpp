@@ -40,12 +40,6 @@ Outcome attempt(const std::string &path, Predict predict) {
     }
 }
 
-std::vector<Outcome> predict_one_by_one(const digitinfer::Model &model, const std::vector<std::string> &paths) {
-    std::vector<Outcome> outcomes;
-    for (const auto &path : paths) outcomes.push_back(attempt(path, [&] { return model.predict_file(path); }));
-    return outcomes;
-}
-
 // One batched forward for every readable file. A batch fails as a whole, so
 // when it does we predict its images one by one to name the culprit(s).
 std::vector<Outcome> predict_batched(const digitinfer::Model &model, const std::vector<std::string> &paths) {
@@ -55,7 +49,7 @@ std::vector<Outcome> predict_batched(const digitinfer::Model &model, const std::
     for (const auto &path : paths) {
         outcomes.push_back({path, std::nullopt, {}});
         try {
-            files.push_back(digitinfer::detail::read_file(path));
+            files.push_back(digitinfer::read_file(path));
             readable.push_back(outcomes.size() - 1);
         } catch (const digitinfer::Error &e) {
             outcomes.back().error = e.what();
@@ -110,23 +104,31 @@ void print_json(const Outcome &o, const digitinfer::ModelInfo &info, int top_k) 
     std::cout << j.dump() << "\n";
 }
 
+// Prints one outcome (errors to stderr); returns whether it was a success.
+bool report(const Outcome &o, const digitinfer::ModelInfo &info, const PredictOptions &options) {
+    if (!o.prediction) {
+        std::cerr << o.path << ": error: " << o.error << "\n";
+        return false;
+    }
+    if (options.json)
+        print_json(o, info, options.top_k);
+    else
+        print_text(o, info, options.top_k);
+    return true;
+}
+
 int run_predict(const PredictOptions &options) {
     const auto loaded = load_model(options.model);
     const auto info = loaded.model.info();
-    const auto outcomes = options.batch ? predict_batched(loaded.model, options.images)
-                                        : predict_one_by_one(loaded.model, options.images);
-    int exit_code = 0;
-    for (const auto &o : outcomes) {
-        if (!o.prediction) {
-            std::cerr << o.path << ": error: " << o.error << "\n";
-            exit_code = 1;
-        } else if (options.json) {
-            print_json(o, info, options.top_k);
-        } else {
-            print_text(o, info, options.top_k);
-        }
+    bool all_ok = true;
+    if (options.batch) {
+        for (const auto &o : predict_batched(loaded.model, options.images)) all_ok &= report(o, info, options);
+    } else {
+        // One at a time, printing as we go so that long runs show progress.
+        for (const auto &path : options.images)
+            all_ok &= report(attempt(path, [&] { return loaded.model.predict_file(path); }), info, options);
     }
-    return exit_code;
+    return all_ok ? 0 : 1;
 }
 
 }  // namespace
@@ -134,12 +136,12 @@ int run_predict(const PredictOptions &options) {
 Command add_predict_command(CLI::App &app) {
     auto options = std::make_shared<PredictOptions>();
     CLI::App *sub = app.add_subcommand("predict", "Classify image files (PNG, JPEG, BMP, GIF, PGM/PPM, TGA)");
-    sub->add_option("IMAGE", options->images, "image files")->required();
+    sub->add_option("IMAGE", options->images, "Image files to classify")->required();
     add_model_options(*sub, options->model);
-    sub->add_option("-k,--top-k", options->top_k, "also show the K most probable classes")
+    sub->add_option("-k,--top-k", options->top_k, "Also show the K most probable classes")
         ->check(CLI::Range(1, 1 << 20));
-    sub->add_flag("--json", options->json, "print one JSON object per image (JSON Lines)");
-    sub->add_flag("--batch", options->batch, "predict all images in one batched forward");
+    sub->add_flag("--json", options->json, "Print one JSON object per image (JSON Lines)");
+    sub->add_flag("--batch", options->batch, "Predict all images in one batched forward");
     return {sub, [options] { return run_predict(*options); }};
 }
 

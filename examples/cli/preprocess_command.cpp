@@ -36,10 +36,10 @@ int run_preprocess(const PreprocessOptions &options) {
 Command add_preprocess_command(CLI::App &app) {
     auto options = std::make_shared<PreprocessOptions>();
     CLI::App *sub = app.add_subcommand("preprocess", "Write the model-sized grayscale image the model sees");
-    sub->add_option("IMAGE", options->image, "image file")->required();
+    sub->add_option("IMAGE", options->image, "Image file")->required();
     sub->add_option("-o,--output", options->png_out, "PNG file to write")->required();
     sub->add_option("--tensor", options->tensor_out,
-                    "also write the normalized C x H x W tensor as raw float32 (native byte order)");
+                    "Also write the normalized C x H x W tensor as raw float32 (native byte order)");
     add_model_options(*sub, options->model);
     return {sub, [options] { return run_preprocess(*options); }};
 }

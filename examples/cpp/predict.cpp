@@ -11,7 +11,7 @@ int main(int argc, char **argv) try {
     }
     const digitinfer::Model model(argv[1]);
     std::vector<std::vector<uint8_t>> files;
-    for (int i = 2; i < argc; ++i) files.push_back(digitinfer::detail::read_file(argv[i]));
+    for (int i = 2; i < argc; ++i) files.push_back(digitinfer::read_file(argv[i]));
     const auto predictions = model.predict_encoded_batch(files);
     const auto labels = model.info().labels;
     for (size_t i = 0; i < predictions.size(); ++i)

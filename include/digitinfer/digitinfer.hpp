@@ -39,7 +39,9 @@ namespace detail {
 inline void check(di_status status) {
     if (status != DI_OK) throw Error(status, di_last_error_message());
 }
+}  // namespace detail
 
+/// The bytes of a file; throws Error(DI_ERR_IO) when it cannot be read.
 inline std::vector<uint8_t> read_file(const std::string &path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw Error(DI_ERR_IO, "cannot open '" + path + "'");
@@ -47,7 +49,6 @@ inline std::vector<uint8_t> read_file(const std::string &path) {
     if (in.bad()) throw Error(DI_ERR_IO, "cannot read '" + path + "'");
     return bytes;
 }
-}  // namespace detail
 
 /// Version of the loaded library ("MAJOR.MINOR.PATCH").
 inline std::string version() { return di_version(); }
@@ -155,7 +156,7 @@ public:
     Prediction predict_encoded(const std::vector<uint8_t> &bytes) const {
         return predict_encoded(bytes.data(), bytes.size());
     }
-    Prediction predict_file(const std::string &path) const { return predict_encoded(detail::read_file(path)); }
+    Prediction predict_file(const std::string &path) const { return predict_encoded(read_file(path)); }
 
     std::vector<Prediction> predict_encoded_batch(const std::vector<std::vector<uint8_t>> &files) const {
         std::vector<di_encoded_image> images;
@@ -195,7 +196,7 @@ public:
         return p;
     }
     Preprocessed preprocess_file(const std::string &path) const {
-        auto bytes = detail::read_file(path);
+        auto bytes = read_file(path);
         return preprocess_encoded(bytes.data(), bytes.size());
     }
 
