@@ -4,6 +4,8 @@
 #include "versioned_struct.hpp"
 #include "../src/read_file.hpp"
 
+#include <fstream>
+
 using namespace digitinfer;
 
 namespace {
@@ -14,9 +16,14 @@ di_model *load(const std::string &bytes, const di_load_options *opts) {
         fail(DI_ERR_INVALID_ARGUMENT, "num_threads " + std::to_string(o.num_threads) + " is out of range");
     if (o.output_kind < DI_OUTPUT_AUTO || o.output_kind > DI_OUTPUT_PROBABILITIES)
         fail(DI_ERR_INVALID_ARGUMENT, "unknown output_kind " + std::to_string(o.output_kind));
-    if (o.num_threads > 0) set_intra_op_threads(o.num_threads);
+    if (o.engine < DI_ENGINE_AUTO || o.engine > DI_ENGINE_LIBTORCH_REFERENCE)
+        fail(DI_ERR_INVALID_ARGUMENT, "unknown engine " + std::to_string(o.engine));
+    NetworkOptions options;
+    options.output = static_cast<di_output_kind>(o.output_kind);
+    options.engine = static_cast<di_engine>(o.engine);
+    options.threads = o.num_threads;
     auto model = std::make_unique<di_model>();
-    model->pipeline = std::make_unique<Pipeline>(Network::load(bytes, static_cast<di_output_kind>(o.output_kind)));
+    model->pipeline = std::make_unique<Pipeline>(Network::load(bytes, options));
     return model.release();
 }
 
@@ -29,6 +36,7 @@ di_load_options di_load_options_default(void) {
     o.struct_size = sizeof(di_load_options);
     o.num_threads = 0;
     o.output_kind = DI_OUTPUT_AUTO;
+    o.engine = DI_ENGINE_AUTO;
     return o;
 }
 
@@ -74,7 +82,22 @@ di_status di_model_get_info(const di_model *model, di_model_info *out) {
         info.output_kind = m.output;
         info.has_metadata = m.present ? 1 : 0;
         info.name = m.name.c_str();
+        info.engine = model->pipeline->engine();
+        info.engine_note = model->pipeline->engine_note().c_str();
         write_versioned(out, info, "di_model_info");
+    });
+}
+
+di_status di_model_export_native(const di_model *model, const char *path) {
+    return guarded([&] {
+        require(model, "model");
+        require(path, "path");
+        const auto file = model->pipeline->native_model_file();
+        if (!file)
+            fail(DI_ERR_MODEL, "the model does not run on the native engine: " + model->pipeline->engine_note());
+        std::ofstream out(path, std::ios::binary | std::ios::trunc);
+        if (!out || !out.write(file->data(), std::streamsize(file->size())) || !out.flush())
+            fail(DI_ERR_IO, std::string("cannot write '") + path + "'");
     });
 }
 

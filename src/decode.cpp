@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cmath>
 #include <memory>
 #include <string>
 
@@ -55,6 +56,90 @@ bool has_png_signature(const uint8_t *data, std::size_t size) {
     return size >= 8 && std::equal(signature, signature + 8, data);
 }
 
+// What stb_image tests first decides the format: PNG, BMP, GIF, PNM, and TGA (no signature) last.
+bool looks_like_bmp(const uint8_t *data, std::size_t size) { return size >= 2 && data[0] == 'B' && data[1] == 'M'; }
+bool looks_like_pnm(const uint8_t *data, std::size_t size) {
+    return size >= 2 && data[0] == 'P' && (data[1] == '5' || data[1] == '6');
+}
+
+uint32_t le32(const uint8_t *p) { return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24; }
+
+// 16-bit BMPs: stb_image widens 5- and 6-bit channels by bit replication ((v << 3) | (v >> 2));
+// Pillow's BGR;15 and BGR;16 unpackers compute v * 255 / 31 and v * 255 / 63 (up to 1 apart).
+// Pillow reads the 5-5-5 layout (BI_RGB, or those bitfields) and 5-6-5 bitfields, and no other.
+void pillow_bmp16_channels(const uint8_t *data, std::size_t size, Image &img) {
+    if (size < 34 || le32(data + 14) < 40 || (data[28] | data[29] << 8) != 16 || img.channels < 3) return;
+    const uint32_t compression = le32(data + 30);
+    int green_bits = 0;
+    if (compression == 0) {
+        green_bits = 5;
+    } else if (compression == 3 && size >= 66) {  // masks right after the 40-byte header, or inside a longer one
+        const uint32_t r = le32(data + 54), g = le32(data + 58), b = le32(data + 62);
+        green_bits = r == 0x7C00 && g == 0x3E0 && b == 0x1F ? 5 : r == 0xF800 && g == 0x7E0 && b == 0x1F ? 6 : 0;
+    }
+    if (!green_bits) return;
+    const std::size_t n = std::size_t(img.channels);
+    for (std::size_t i = 0; i < img.pixels.size(); ++i) {
+        if (i % n == 3) continue;  // alpha, which convert("L") ignores
+        const int bits = i % n == 1 ? green_bits : 5;
+        img.pixels[i] = uint8_t((img.pixels[i] >> (8 - bits)) * 255 / ((1 << bits) - 1));
+    }
+}
+
+// Pillow mirrors a TGA whose image descriptor has the right-to-left bit; stb_image ignores that bit.
+void pillow_tga_orientation(const uint8_t *data, std::size_t size, Image &img) {
+    if (size < 18 || !(data[17] & 0x10)) return;
+    const std::size_t row = std::size_t(img.width) * std::size_t(img.channels), n = std::size_t(img.channels);
+    for (std::size_t y = 0; y < std::size_t(img.height); ++y)
+        for (std::size_t a = y * row, b = a + row - n; a < b; a += n, b -= n)
+            std::swap_ranges(&img.pixels[a], &img.pixels[a] + n, &img.pixels[b]);
+}
+
+// Binary PGM/PPM (P5/P6) as Pillow's PPM plugin reads them; stb_image 2.27 neither scales
+// samples by maxval nor converts 16-bit samples from the file's big-endian order.
+//   maxval 255:              the samples;
+//   P5, maxval 65535:        mode I (raw I;16B), which convert("L") clamps to 255;
+//   P5, other maxval > 255:  mode I = min(65535, round(v / maxval * 65535)), clamped likewise;
+//   otherwise:               min(255, round(v / maxval * 255)).
+// round() is Python's (half to even) on the same double operations: std::nearbyint.
+Image decode_pnm(const uint8_t *data, std::size_t size, int width, int height) {
+    // Header: magic, width, height, maxval; whitespace and '#' comments between them;
+    // then one whitespace byte (which both stb_image and Pillow consume) before the samples.
+    auto space = [](uint8_t c) { return c == ' ' || (c >= '\t' && c <= '\r'); };
+    auto digit = [](uint8_t c) { return c >= '0' && c <= '9'; };
+    std::size_t pos = 2;
+    long fields[3] = {0, 0, 0};
+    for (long &field : fields) {
+        while (pos < size && (space(data[pos]) || data[pos] == '#')) {
+            if (data[pos] == '#')
+                while (pos < size && data[pos] != '\n' && data[pos] != '\r') ++pos;
+            else
+                ++pos;
+        }
+        if (pos >= size || !digit(data[pos])) decode_failure("bad PNM header");
+        while (pos < size && digit(data[pos]) && field < 100000000) field = field * 10 + (data[pos++] - '0');
+    }
+    ++pos;
+    const long maxval = fields[2];
+    const int channels = data[1] == '6' ? 3 : 1;
+    if (fields[0] != width || fields[1] != height || maxval < 1 || maxval > 65535) decode_failure("bad PNM header");
+    const std::size_t count = std::size_t(width) * std::size_t(height) * std::size_t(channels);
+    const std::size_t bytes = maxval > 255 ? 2 : 1;
+    if (pos > size || (size - pos) / bytes < count) decode_failure("PNM file truncated");
+    Image img{width, height, channels, std::vector<uint8_t>(count)};
+    const uint8_t *in = data + pos;
+    const bool mode_i = channels == 1 && maxval > 255;
+    const double out_max = mode_i ? 65535.0 : 255.0;
+    for (std::size_t i = 0; i < count; ++i) {
+        const long v = bytes == 2 ? long(in[2 * i]) << 8 | in[2 * i + 1] : long(in[i]);
+        const double scaled = maxval == 255 || (mode_i && maxval == 65535)
+                                  ? double(v)
+                                  : std::min(out_max, std::nearbyint(double(v) / double(maxval) * out_max));
+        img.pixels[i] = uint8_t(std::min(scaled, 255.0));
+    }
+    return img;
+}
+
 }  // namespace
 
 Image decode_image(const uint8_t *data, std::size_t size) {
@@ -65,15 +150,21 @@ Image decode_image(const uint8_t *data, std::size_t size) {
     int w = 0, h = 0, n = 0;
     if (!stbi_info_from_memory(data, len, &w, &h, &n))
         decode_failure(has_png_signature(data, size) ? "corrupt or oversized PNG" : stbi_failure_reason());
+    // stb_image's info reports a top-down BMP's height as negative (its loader takes the absolute value).
+    if (looks_like_bmp(data, size) && h < 0 && h > INT_MIN) h = -h;
     if (w <= 0 || h <= 0 || std::size_t(w) * std::size_t(h) > kMaxImagePixels)
         fail(DI_ERR_DECODE, "cannot decode image: dimensions " + std::to_string(w) + "x" + std::to_string(h) +
                                 " are out of range");
-    if (n == 1 && stbi_is_16_bit_from_memory(data, len)) return decode_gray16(data, len);
+    const bool png = has_png_signature(data, size), bmp = looks_like_bmp(data, size), gif = looks_like_gif(data, size);
+    if (looks_like_pnm(data, size)) return decode_pnm(data, size, w, h);
+    if (png && n == 1 && stbi_is_16_bit_from_memory(data, len)) return decode_gray16(data, len);
     std::unique_ptr<stbi_uc, StbFree> px(stbi_load_from_memory(data, len, &w, &h, &n, 0));
     if (!px) decode_failure(stbi_failure_reason());
     Image img{w, h, n, {}};
     img.pixels.assign(px.get(), px.get() + std::size_t(w) * std::size_t(h) * std::size_t(n));
-    if (looks_like_gif(data, size)) restore_gif_transparent_color(data, size, img);
+    if (gif) restore_gif_transparent_color(data, size, img);
+    if (bmp) pillow_bmp16_channels(data, size, img);
+    if (!png && !bmp && !gif) pillow_tga_orientation(data, size, img);  // TGA: the only format left
     return img;
 }
 

@@ -34,12 +34,11 @@ Image decode_jpeg(const uint8_t *data, std::size_t size) {
         jpeg_failure(tj.get());
     if (w <= 0 || h <= 0 || std::size_t(w) * std::size_t(h) > kMaxImagePixels)
         fail(DI_ERR_DECODE, "cannot decode JPEG: dimensions out of range");
-    if (colorspace == TJCS_CMYK || colorspace == TJCS_YCCK)
-        fail(DI_ERR_DECODE, "cannot decode JPEG: CMYK/YCCK JPEGs are not supported yet");
-    // Pillow keeps grayscale JPEGs as L and decodes colour ones to RGB.
-    const int format = colorspace == TJCS_GRAY ? TJPF_GRAY : TJPF_RGB;
+    // Pillow keeps grayscale JPEGs as L, CMYK/YCCK ones as CMYK, and decodes the rest to RGB.
+    const bool cmyk = colorspace == TJCS_CMYK || colorspace == TJCS_YCCK;
+    const int format = colorspace == TJCS_GRAY ? TJPF_GRAY : cmyk ? TJPF_CMYK : TJPF_RGB;
     const int channels = tjPixelSize[format];
-    Image img{w, h, channels, std::vector<uint8_t>(std::size_t(w) * std::size_t(h) * std::size_t(channels))};
+    Image img{w, h, channels, std::vector<uint8_t>(std::size_t(w) * std::size_t(h) * std::size_t(channels)), cmyk};
     if (tjDecompress2(tj.get(), data, static_cast<unsigned long>(size), img.pixels.data(), w, 0, h, format,
                       TJFLAG_ACCURATEDCT) != 0) {
         // Warnings are tolerated as Pillow tolerates them, except a truncated
@@ -48,6 +47,10 @@ Image decode_jpeg(const uint8_t *data, std::size_t size) {
         if (tjGetErrorCode(tj.get()) == TJERR_FATAL || message.find("Premature end") != std::string::npos)
             jpeg_failure(tj.get());
     }
+    // Pillow reads CMYK JPEGs with rawmode "CMYK;I": it assumes Adobe's inverted
+    // storage, which libjpeg-turbo hands over as stored.
+    if (cmyk)
+        for (uint8_t &v : img.pixels) v = uint8_t(255 - v);
     return img;
 }
 

@@ -6,7 +6,8 @@
 namespace digitinfer {
 
 // L stays; LA drops alpha; RGB and RGBA use Pillow's integer luma
-// L = (R*19595 + G*38470 + B*7471 + 0x8000) >> 16 with alpha ignored, not composited.
+// L = (R*19595 + G*38470 + B*7471 + 0x8000) >> 16 with alpha ignored, not composited;
+// CMYK goes through Pillow's cmyk2rgb first, as convert("L") does.
 GrayImage to_grayscale(Image image);
 
 }  // namespace digitinfer

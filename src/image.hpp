@@ -8,12 +8,13 @@
 namespace digitinfer {
 
 // Interleaved 8-bit samples, rows packed (stride = width * channels).
-// channels: 1 = L, 2 = LA, 3 = RGB, 4 = RGBA (the modes decoding produces).
+// channels: 1 = L, 2 = LA, 3 = RGB, 4 = RGBA or, when `cmyk`, CMYK.
 struct Image {
     int width = 0;
     int height = 0;
     int channels = 0;
     std::vector<uint8_t> pixels;
+    bool cmyk = false;  // 4 channels of ink (Pillow mode "CMYK"), not RGBA
 };
 
 // A single-channel image, rows packed.

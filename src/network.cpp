@@ -1,48 +1,108 @@
 #include "network.hpp"
 
-#include <cstring>
-#include <sstream>
+#include <cmath>
+#include <random>
+#include <thread>
+#include <vector>
 
-#include <ATen/Parallel.h>
-#include <torch/script.h>
-
+#include "engine/engine.hpp"
 #include "failure.hpp"
 
 namespace digitinfer {
 
 struct Network::Impl {
-    mutable torch::jit::Module module;  // forward() is not const in libtorch, but is thread-safe
     Metadata metadata;
     int num_classes = 0;
+    di_engine engine = DI_ENGINE_NATIVE;
+    std::string engine_note;
+    int threads = 1;
+    std::optional<engine::Plan> plan;           // kept for native_model_file()
+    std::unique_ptr<engine::Engine> native;     // set when engine == NATIVE
+    std::unique_ptr<TorchForward> torch;        // set otherwise
 };
 
 namespace {
 
-std::string shape_of(const at::Tensor &t) {
-    std::ostringstream s;
-    s << t.sizes();
-    return s.str();
+constexpr double kEngineTolerance = 1e-4;  // max |native - libtorch| accepted at load
+
+void torch_forward(const TorchForward &torch, const float *input, std::size_t n, float *output) {
+    std::string error;
+    const di_status s = torch.forward(input, n, output, error);
+    if (s != DI_OK) fail(s, error);
 }
 
-// Runs the module on `input`; checks that it returns a float tensor [N, K].
-at::Tensor run(torch::jit::Module &module, const at::Tensor &input) {
-    c10::InferenceMode guard;
-    c10::IValue out = module.forward({input});
-    if (!out.isTensor()) fail(DI_ERR_MODEL, "model output is a " + out.tagKind() + ", not a tensor");
-    at::Tensor t = out.toTensor();
-    if (t.dim() != 2 || t.size(0) != input.size(0) || t.size(1) < 1 || !t.is_floating_point())
-        fail(DI_ERR_MODEL, "model maps input " + shape_of(input) + " to " + shape_of(t) + "; expected [" +
-                               std::to_string(input.size(0)) + ", num_classes] floats");
-    return t.to(at::kFloat).contiguous();
+// The largest difference between the native engine and libtorch on
+// normalized-image-like random inputs.
+double disagreement(const engine::Engine &native, const TorchForward &torch, const Metadata &m, int classes) {
+    constexpr std::size_t kProbes = 4;
+    std::mt19937 rng(20261125);
+    std::normal_distribution<float> normal(0.0f, 1.5f);
+    std::vector<float> x(kProbes * std::size_t(m.channels) * std::size_t(m.height) * std::size_t(m.width));
+    for (float &v : x) v = normal(rng);
+    std::vector<float> expected(kProbes * std::size_t(classes)), got(expected.size());
+    torch_forward(torch, x.data(), kProbes, expected.data());
+    native.forward(x.data(), kProbes, got.data(), 1);
+    double worst = 0.0;
+    for (std::size_t i = 0; i < got.size(); ++i) {
+        const double d = std::fabs(double(got[i]) - double(expected[i]));
+        if (!(d <= worst)) worst = d;  // NaN propagates as a failure
+    }
+    return worst;
 }
 
-// A log_softmax row has logsumexp 0; a softmax row sums to 1 within [0, 1].
-di_output_kind detect_output_kind(const at::Tensor &out) {
-    const double lse = out.logsumexp(1).abs().max().item<double>();
-    if (out.max().item<double>() <= 0.0 && lse < 1e-4) return DI_OUTPUT_LOG_PROBABILITIES;
-    const double sum_error = (out.sum(1) - 1.0).abs().max().item<double>();
-    if (out.min().item<double>() >= 0.0 && sum_error < 1e-4) return DI_OUTPUT_PROBABILITIES;
-    return DI_OUTPUT_LOGITS;
+std::unique_ptr<engine::Engine> build_engine(const engine::Plan &plan, const Metadata &m, int classes) {
+    auto native = engine::Engine::create(plan);
+    if (native->num_outputs() != std::size_t(classes))
+        throw std::invalid_argument("plan has " + std::to_string(native->num_outputs()) + " outputs, model " +
+                                    std::to_string(classes));
+    if (m.labels.size() != std::size_t(classes)) throw std::invalid_argument("label count differs from class count");
+    return native;
+}
+
+std::unique_ptr<Network::Impl> load_native_file(const std::string &bytes, const NetworkOptions &options) {
+    if (options.engine == DI_ENGINE_LIBTORCH || options.engine == DI_ENGINE_LIBTORCH_REFERENCE)
+        fail(DI_ERR_MODEL, "a .dimodel file runs on the native engine only");
+    NativeModel file = read_native_model(bytes);
+    auto impl = std::make_unique<Network::Impl>();
+    impl->metadata = std::move(file.metadata);
+    impl->num_classes = int(impl->metadata.labels.size());
+    try {
+        impl->native = build_engine(file.plan, impl->metadata, impl->num_classes);
+    } catch (const std::invalid_argument &e) {
+        fail(DI_ERR_MODEL, std::string("corrupt .dimodel file: ") + e.what());
+    }
+    if (options.output != DI_OUTPUT_AUTO) impl->metadata.output = options.output;
+    impl->plan = std::move(file.plan);
+    return impl;
+}
+
+std::unique_ptr<Network::Impl> load_torchscript(const std::string &bytes, const NetworkOptions &options) {
+    TorchModel model;
+    std::string error;
+    const di_status s = torch_plugin()(bytes, options, model, error);
+    if (s != DI_OK) fail(s, error);
+    auto impl = std::make_unique<Network::Impl>();
+    impl->metadata = std::move(model.metadata);
+    impl->num_classes = model.num_classes;
+    impl->engine = model.engine;
+    impl->engine_note = std::move(model.note);
+    impl->torch = std::move(model.forward);
+    if (model.plan) {
+        try {
+            auto native = build_engine(*model.plan, impl->metadata, impl->num_classes);
+            const double error_bound = disagreement(*native, *impl->torch, impl->metadata, impl->num_classes);
+            if (!(error_bound <= kEngineTolerance))
+                throw std::invalid_argument("native engine differs from libtorch by " + std::to_string(error_bound));
+            impl->native = std::move(native);
+            impl->plan = std::move(model.plan);
+            impl->engine = DI_ENGINE_NATIVE;
+            impl->torch.reset();
+        } catch (const std::invalid_argument &e) {
+            impl->engine_note = std::string("native engine not used: ") + e.what();
+        }
+    }
+    if (options.engine == DI_ENGINE_NATIVE && impl->engine != DI_ENGINE_NATIVE) fail(DI_ERR_MODEL, impl->engine_note);
+    return impl;
 }
 
 }  // namespace
@@ -50,66 +110,25 @@ di_output_kind detect_output_kind(const at::Tensor &out) {
 Network::Network(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Network::~Network() = default;
 
-std::unique_ptr<Network> Network::load(const std::string &bytes, di_output_kind forced) {
-    auto impl = std::make_unique<Impl>();
-    torch::jit::ExtraFilesMap extra{{kMetadataFile, ""}};
-    try {
-        std::istringstream stream(bytes);
-        impl->module = torch::jit::load(stream, torch::kCPU, extra);
-    } catch (const std::exception &e) {
-        std::string why = e.what();
-        fail(DI_ERR_MODEL, "not a loadable TorchScript model: " + why.substr(0, why.find('\n')));
-    }
-    Metadata &meta = impl->metadata;
-    if (!extra[kMetadataFile].empty()) meta = parse_metadata(extra[kMetadataFile]);
-    impl->module.eval();
-
-    at::Tensor out;
-    try {
-        // Two images, so that a model that ignores the batch dimension is caught.
-        run(impl->module, torch::zeros({2, meta.channels, meta.height, meta.width}));
-        out = run(impl->module, torch::zeros({1, meta.channels, meta.height, meta.width}));
-    } catch (const Failure &) {
-        throw;
-    } catch (const std::exception &e) {
-        std::string why = e.what();
-        fail(DI_ERR_MODEL, "model rejects input [N, " + std::to_string(meta.channels) + ", " +
-                               std::to_string(meta.height) + ", " + std::to_string(meta.width) +
-                               "]: " + why.substr(0, why.find('\n')));
-    }
-    impl->num_classes = int(out.size(1));
-    if (!meta.labels.empty() && int(meta.labels.size()) != impl->num_classes)
-        fail(DI_ERR_MODEL, "metadata lists " + std::to_string(meta.labels.size()) + " labels but the model has " +
-                               std::to_string(impl->num_classes) + " classes");
-    for (int i = int(meta.labels.size()); i < impl->num_classes; ++i) meta.labels.push_back(std::to_string(i));
-    if (forced != DI_OUTPUT_AUTO) meta.output = forced;
-    if (meta.output == DI_OUTPUT_AUTO) meta.output = detect_output_kind(out);
+std::unique_ptr<Network> Network::load(const std::string &bytes, const NetworkOptions &options) {
+    auto impl = is_native_model(bytes) ? load_native_file(bytes, options) : load_torchscript(bytes, options);
+    impl->threads = options.threads > 0 ? options.threads : int(std::max(1u, std::thread::hardware_concurrency()));
     return std::unique_ptr<Network>(new Network(std::move(impl)));
 }
 
 const Metadata &Network::metadata() const { return impl_->metadata; }
 int Network::num_classes() const { return impl_->num_classes; }
+di_engine Network::engine() const { return impl_->engine; }
+const std::string &Network::engine_note() const { return impl_->engine_note; }
 
-void Network::forward(const float *input, std::size_t n, float *output) const {
-    const Metadata &m = impl_->metadata;
-    try {
-        c10::InferenceMode guard;
-        at::Tensor x = torch::from_blob(const_cast<float *>(input), {int64_t(n), m.channels, m.height, m.width});
-        at::Tensor out = run(impl_->module, x);
-        if (out.size(1) != impl_->num_classes)
-            fail(DI_ERR_INFERENCE, "model returned " + shape_of(out) + " after " +
-                                       std::to_string(impl_->num_classes) + " classes at load time");
-        std::memcpy(output, out.data_ptr<float>(), n * std::size_t(impl_->num_classes) * sizeof(float));
-    } catch (const Failure &) {
-        throw;
-    } catch (const std::bad_alloc &) {
-        throw;
-    } catch (const std::exception &e) {
-        std::string why = e.what();
-        fail(DI_ERR_INFERENCE, "forward failed: " + why.substr(0, why.find('\n')));
-    }
+std::optional<std::string> Network::native_model_file() const {
+    if (!impl_->native) return std::nullopt;
+    return write_native_model({impl_->metadata, *impl_->plan});
 }
 
-void set_intra_op_threads(int threads) { at::set_num_threads(threads); }
+void Network::forward(const float *input, std::size_t n, float *output) const {
+    if (impl_->native) return impl_->native->forward(input, n, output, impl_->threads);
+    torch_forward(*impl_->torch, input, n, output);
+}
 
 }  // namespace digitinfer

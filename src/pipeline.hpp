@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "digitinfer/digitinfer.h"
@@ -20,6 +22,9 @@ public:
 
     const Metadata &metadata() const { return network_->metadata(); }
     int num_classes() const { return network_->num_classes(); }
+    di_engine engine() const { return network_->engine(); }
+    const std::string &engine_note() const { return network_->engine_note(); }
+    std::optional<std::string> native_model_file() const { return network_->native_model_file(); }
     std::size_t image_size() const;   // H * W bytes
     std::size_t tensor_size() const;  // C * H * W floats
 

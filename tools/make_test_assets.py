@@ -3,17 +3,15 @@
 
     /usr/bin/python3 tools/make_test_assets.py
 
-  tests/data/images/   digit images in every Pillow mode and lossless format the library reads,
-                       plus baseline JPEGs; named <intended digit>-<mode>-<w>x<h>.<ext>, "x" when no
-                       digit is intended (tiny or deliberately odd images)
+  tests/data/images/   digits (also noise, gradients) in every format x mode the library reads, some
+                       written by hand (tools/format_corpus.py, tools/encoders.py); named
+                       <intended digit>-<mode>[-<variant>]-<w>x<h>.<ext>, "x" when no digit is meant
+  tests/data/unsupported/, bad/  what Pillow reads but the library refuses; broken files and models
   examples/images/     digit-7.png (251x248 RGBA, hand-drawn 7) and digit-2.png (28x28 L)
-  tests/data/bad/      corrupt, truncated, hostile image files and unusable model files
-  tests/data/models/   variants of the default model (logits output, metadata or none, other mean/std)
-                       and a tiny 32x32-input model
-
-Needs models/convnet.state_dict.pth (from tools/train.py). Glyph rendering uses the DejaVu fonts of
-Debian's fonts-dejavu-core; another FreeType or font version may change pixels, which is why the
-outputs are committed and tests/data/golden.json is made from the committed files.
+  tests/data/models/   variants of the default model and a tiny 32x32-input model. Their TorchScript
+                       debug records hold this file's path and line numbers: keep make_bad() and below in place.
+Needs models/convnet.state_dict.pth (tools/train.py). Glyphs use Debian's fonts-dejavu-core; another
+FreeType or font version may change pixels: the outputs are committed, golden.json made from them.
 """
 import io
 import json
@@ -34,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from convnet import ConvNet  # noqa: E402
 from export_model import DEFAULT_METADATA, METADATA_FILE  # noqa: E402
 import reference  # noqa: E402
+import format_corpus  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 IMAGES = ROOT / "tests/data/images"
@@ -184,6 +183,7 @@ def make_images():
     # JPEG, baseline
     save("9-L-28x28.jpg", sized(d[9], S28), quality=92)
     save("0-RGB-100x100.jpg", colorize(sized(font_digit(0, "DejaVuSerif.ttf"), S100), (255, 240, 200), (0, 0, 30)), quality=90)
+    format_corpus.make(sys.modules[__name__], save)  # the other formats and modes; unsupported/
 
 
 def make_examples():
@@ -344,7 +344,7 @@ def main():
     make_examples()
     make_bad()
     make_models()
-    for d in (IMAGES, EXAMPLES, BAD, MODELS):
+    for d in (IMAGES, format_corpus.UNSUPPORTED, EXAMPLES, BAD, MODELS):
         files = sorted(d.iterdir())
         print(f"{d.relative_to(ROOT)}: {len(files)} files, {sum(f.stat().st_size for f in files)} bytes")
     return 0

@@ -19,6 +19,7 @@ Command add_predict_command(CLI::App &app);
 Command add_eval_command(CLI::App &app);
 Command add_info_command(CLI::App &app);
 Command add_preprocess_command(CLI::App &app);
+Command add_compile_command(CLI::App &app);
 
 }  // namespace cli
 

@@ -44,6 +44,8 @@ void print_text(const std::string &path, const digitinfer::ModelInfo &i) {
     std::printf("labels:        %s\n", join(i.labels, " ").c_str());
     std::printf("output kind:   %s\n", output_kind_name(i.output_kind));
     std::printf("has_metadata:  %s\n", i.has_metadata ? "yes" : "no");
+    std::printf("engine:        %s%s%s\n", engine_name(i.engine), i.engine_note.empty() ? "" : " - ",
+                i.engine_note.c_str());
     std::printf("library:       %s (headers %s)\n", digitinfer::version().c_str(), DI_VERSION_STRING);
 }
 
@@ -58,6 +60,8 @@ void print_json(const std::string &path, const digitinfer::ModelInfo &i) {
         {"labels", i.labels},
         {"output_kind", output_kind_name(i.output_kind)},
         {"has_metadata", i.has_metadata},
+        {"engine", engine_name(i.engine)},
+        {"engine_note", i.engine_note},
         {"library_version", digitinfer::version()},
         {"header_version", DI_VERSION_STRING},
     };

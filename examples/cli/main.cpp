@@ -35,6 +35,7 @@ int main(int argc, char **argv) {
         cli::add_eval_command(app),
         cli::add_info_command(app),
         cli::add_preprocess_command(app),
+        cli::add_compile_command(app),
     };
 
     try {

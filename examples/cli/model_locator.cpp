@@ -24,7 +24,7 @@ std::string model_beside_executable() {
     if (n <= 0) return {};
     std::string dir(exe, std::size_t(n));
     dir = dir.substr(0, dir.rfind('/'));
-    return dir + "/../share/digitinfer/models/convnet.scripted.pt";
+    return dir + "/../share/digitinfer/models/convnet.dimodel";
 }
 
 // Candidates in lookup order, each with where it came from (for the error message).
@@ -41,7 +41,25 @@ std::vector<std::pair<std::string, std::string>> candidates() {
     return list;
 }
 
+constexpr di_engine kEngines[] = {DI_ENGINE_AUTO, DI_ENGINE_NATIVE, DI_ENGINE_LIBTORCH, DI_ENGINE_LIBTORCH_REFERENCE};
+
+di_engine engine_from_name(const std::string &name) {
+    for (di_engine e : kEngines)
+        if (name == engine_name(e)) return e;
+    throw std::runtime_error("unknown engine '" + name + "'");
+}
+
 }  // namespace
+
+const char *engine_name(di_engine engine) {
+    switch (engine) {
+        case DI_ENGINE_AUTO: return "auto";
+        case DI_ENGINE_NATIVE: return "native";
+        case DI_ENGINE_LIBTORCH: return "libtorch";
+        case DI_ENGINE_LIBTORCH_REFERENCE: return "reference";
+    }
+    return "unknown";
+}
 
 void add_model_options(CLI::App &sub, ModelOptions &options, bool with_model) {
     if (with_model)
@@ -49,6 +67,10 @@ void add_model_options(CLI::App &sub, ModelOptions &options, bool with_model) {
                        "TorchScript model file (default: $DIGITINFER_MODEL, else the installed model)");
     sub.add_option("-t,--threads", options.threads, "Intra-op threads for libtorch (0 = its default)")
         ->check(CLI::Range(0, 1024));
+    sub.add_option("--engine", options.engine,
+                   "Forward pass: auto (native kernels when the graph is supported), native, libtorch "
+                   "(frozen + optimize_for_inference) or reference (libtorch, module as loaded)")
+        ->check(CLI::IsMember({"auto", "native", "libtorch", "reference"}));
 }
 
 std::string default_model_path() {
@@ -66,6 +88,7 @@ std::string default_model_path() {
 LoadedModel load_model(const ModelOptions &options) {
     digitinfer::LoadOptions load;
     load.num_threads = options.threads;
+    load.engine = engine_from_name(options.engine);
     std::string path = options.path.empty() ? default_model_path() : options.path;
     digitinfer::Model model(path, load);
     return {std::move(path), std::move(model)};

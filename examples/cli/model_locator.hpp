@@ -13,9 +13,13 @@ namespace cli {
 struct ModelOptions {
     std::string path;  ///< empty: use default_model_path()
     int threads = 0;   ///< 0: leave libtorch's default
+    std::string engine = "auto";  ///< a name from engine_name()
 };
 
-/// Adds --model (unless `with_model` is false) and --threads to `sub`.
+/// "auto", "native", "libtorch" or "reference" for a di_engine.
+const char *engine_name(di_engine engine);
+
+/// Adds --model (unless `with_model` is false), --threads and --engine to `sub`.
 void add_model_options(CLI::App &sub, ModelOptions &options, bool with_model = true);
 
 /// The first existing file of: $DIGITINFER_MODEL, the installed model, the

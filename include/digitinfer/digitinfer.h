@@ -108,18 +108,29 @@ typedef enum di_output_kind {
     DI_OUTPUT_PROBABILITIES = 3      /**< softmax output */
 } di_output_kind;
 
+/** Which implementation runs the forward pass. */
+typedef enum di_engine {
+    DI_ENGINE_AUTO = 0,              /**< native when it supports the graph and agrees with libtorch, else libtorch */
+    DI_ENGINE_NATIVE = 1,            /**< DigitInfer's own SIMD kernels; loading fails if the graph is unsupported */
+    DI_ENGINE_LIBTORCH = 2,          /**< libtorch on the frozen, optimize_for_inference'd module */
+    DI_ENGINE_LIBTORCH_REFERENCE = 3 /**< libtorch on the module exactly as loaded (eval mode) */
+} di_engine;
+
 /** Options for di_model_load_file / di_model_load_memory. */
 typedef struct di_load_options {
     uint32_t struct_size;        /**< sizeof(di_load_options); set by di_load_options_default() */
-    int32_t num_threads;         /**< intra-op threads, process-wide in libtorch; 0 = leave as is */
+    int32_t num_threads;         /**< threads for one batched call; 0 = all cores. libtorch's count is
+                                      process-wide: a nonzero value also sets it */
     int32_t output_kind;         /**< a di_output_kind; DI_OUTPUT_AUTO = metadata, else detected */
+    int32_t engine;              /**< a di_engine; default DI_ENGINE_AUTO */
 } di_load_options;
 
 /** Default load options. */
 DI_API di_load_options di_load_options_default(void);
 
 /**
- * Loads a TorchScript model (traced or scripted) from a file.
+ * Loads a model from a file: TorchScript (traced or scripted; libtorch is
+ * loaded on first use) or a .dimodel made by di_model_export_native.
  * `opts` may be NULL (defaults). On success *out owns a model: free it with
  * di_model_free. The model is checked with one forward of a dummy
  * [1,C,H,W] input; it must return [1,num_classes].
@@ -129,6 +140,15 @@ DI_API di_status di_model_load_file(const char *path, const di_load_options *opt
 /** Same as di_model_load_file, from a memory buffer (copied; free it after the call). */
 DI_API di_status di_model_load_memory(const void *data, size_t size, const di_load_options *opts,
                                       di_model **out);
+
+/**
+ * Writes the model as a .dimodel file: its metadata and weights compiled for
+ * the native engine. A .dimodel loads with di_model_load_file/_memory in
+ * milliseconds and without loading libtorch, and predicts exactly as the
+ * model it came from does on the native engine. DI_ERR_MODEL when the model
+ * does not run on the native engine (see di_model_info.engine_note).
+ */
+DI_API di_status di_model_export_native(const di_model *model, const char *path);
 
 /** Frees a model. NULL is a no-op. */
 DI_API void di_model_free(di_model *model);
@@ -145,6 +165,8 @@ typedef struct di_model_info {
     int32_t output_kind;         /**< a di_output_kind, resolved: never DI_OUTPUT_AUTO */
     int32_t has_metadata;        /**< 1 if the file carried digitinfer.json, else 0 (SPEC defaults) */
     const char *name;            /**< model name, borrowed: valid while the model lives */
+    int32_t engine;              /**< the di_engine running the forward pass, never DI_ENGINE_AUTO */
+    const char *engine_note;     /**< why DI_ENGINE_AUTO fell back to libtorch, or ""; borrowed like name */
 } di_model_info;
 
 /** An info struct with struct_size set, ready for di_model_get_info. */

@@ -95,12 +95,15 @@ struct ModelInfo {
     bool has_metadata;
     std::string name;
     std::vector<std::string> labels;
+    di_engine engine;
+    std::string engine_note;
 };
 
 /// Load options; see di_load_options.
 struct LoadOptions {
     int num_threads = 0;
     di_output_kind output_kind = DI_OUTPUT_AUTO;
+    di_engine engine = DI_ENGINE_AUTO;
 };
 
 /// A loaded model. Move-only; may be empty (default-constructed or moved from).
@@ -141,7 +144,8 @@ public:
         di_model_info c = di_model_info_default();
         detail::check(di_model_get_info(model_, &c));
         ModelInfo i{c.input_channels, c.input_height, c.input_width, c.num_classes, c.mean, c.std,
-                    static_cast<di_output_kind>(c.output_kind), c.has_metadata != 0, c.name, {}};
+                    static_cast<di_output_kind>(c.output_kind), c.has_metadata != 0, c.name, {},
+                    static_cast<di_engine>(c.engine), c.engine_note};
         for (int k = 0; k < c.num_classes; ++k) {
             const char *label = nullptr;
             detail::check(di_model_get_label(model_, k, &label));
@@ -149,6 +153,9 @@ public:
         }
         return i;
     }
+
+    /// Writes the model as a .dimodel (see di_model_export_native).
+    void export_native(const std::string &path) const { detail::check(di_model_export_native(model_, path.c_str())); }
 
     Prediction predict_encoded(const void *data, size_t size) const {
         return run(1, [&](const di_outputs *o) { return di_model_predict_encoded(model_, data, size, o); })[0];
@@ -205,6 +212,7 @@ private:
         di_load_options o = di_load_options_default();
         o.num_threads = options.num_threads;
         o.output_kind = options.output_kind;
+        o.engine = options.engine;
         return o;
     }
 

@@ -18,7 +18,7 @@ from typing import List, Tuple
 from ._lib import DI_ERR_INVALID_ARGUMENT, DI_ERR_IO, di_encoded_image, di_gray_image, di_load_options
 from ._lib import di_model, di_model_info, di_outputs, di_prediction, lib
 
-__all__ = ["Error", "Model", "ModelInfo", "OutputKind", "Prediction", "version"]
+__all__ = ["Engine", "Error", "Model", "ModelInfo", "OutputKind", "Prediction", "version"]
 __version__ = "1.0.0"
 
 
@@ -47,6 +47,15 @@ class OutputKind(enum.IntEnum):
     PROBABILITIES = 3
 
 
+class Engine(enum.IntEnum):
+    """Which implementation runs the forward pass (di_engine)."""
+
+    AUTO = 0
+    NATIVE = 1
+    LIBTORCH = 2
+    LIBTORCH_REFERENCE = 3
+
+
 @dataclasses.dataclass(frozen=True)
 class ModelInfo:
     """Description of a loaded model (di_model_info plus its labels)."""
@@ -61,6 +70,8 @@ class ModelInfo:
     output_kind: OutputKind
     has_metadata: bool
     labels: Tuple[str, ...]
+    engine: Engine
+    engine_note: str
 
 
 @dataclasses.dataclass
@@ -134,26 +145,27 @@ class Model:
     calls; calls after close() raise Error.
     """
 
-    def __init__(self, path, num_threads: int = 0, output_kind=None):
-        """Loads a model file. `output_kind`: an OutputKind, or None to use the model's metadata."""
+    def __init__(self, path, num_threads: int = 0, output_kind=None, engine=Engine.AUTO):
+        """Loads a model file. `output_kind`: an OutputKind, or None to use the model's metadata;
+        `engine`: an Engine (AUTO: native kernels when the graph is supported, else libtorch)."""
         path = os.fsencode(path)
-        self._load(lambda opts, out: lib.di_model_load_file(path, opts, out), num_threads, output_kind)
+        self._load(lambda opts, out: lib.di_model_load_file(path, opts, out), num_threads, output_kind, engine)
 
     @classmethod
-    def from_bytes(cls, data, num_threads: int = 0, output_kind=None) -> "Model":
+    def from_bytes(cls, data, num_threads: int = 0, output_kind=None, engine=Engine.AUTO) -> "Model":
         """Loads a model from the bytes of a TorchScript file."""
         data = bytes(memoryview(data))
         model = cls.__new__(cls)
         model._load(lambda opts, out: lib.di_model_load_memory(data, len(data), opts, out),
-                    num_threads, output_kind)
+                    num_threads, output_kind, engine)
         return model
 
-    def _load(self, load, num_threads, output_kind):
+    def _load(self, load, num_threads, output_kind, engine):
         self._handle = None  # set first, so that close() and __del__ work if loading fails
         self._calls = 0
         self._idle = threading.Condition()
         kind = OutputKind.AUTO if output_kind is None else output_kind
-        opts = di_load_options(ctypes.sizeof(di_load_options), num_threads, kind)
+        opts = di_load_options(ctypes.sizeof(di_load_options), num_threads, kind, engine)
         handle = ctypes.POINTER(di_model)()
         _check(load(ctypes.byref(opts), ctypes.byref(handle)))
         self._handle = handle
@@ -207,12 +219,15 @@ class Model:
                 labels.append(label.value.decode())
             # Borrowed strings die with the model: copy them while it is borrowed.
             name = (info.name or b"").decode()
+            note = (info.engine_note or b"").decode()
         # A newer library may resolve to a kind these bindings do not know: keep the int then.
-        kind = info.output_kind
+        kind, engine = info.output_kind, info.engine
         with contextlib.suppress(ValueError):
             kind = OutputKind(kind)
+        with contextlib.suppress(ValueError):
+            engine = Engine(engine)
         return ModelInfo(name, info.input_channels, info.input_height, info.input_width, info.num_classes,
-                         info.mean, info.std, kind, bool(info.has_metadata), tuple(labels))
+                         info.mean, info.std, kind, bool(info.has_metadata), tuple(labels), engine, note)
 
     @property
     def info(self) -> ModelInfo:

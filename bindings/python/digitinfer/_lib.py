@@ -17,7 +17,8 @@ DI_OK = 0
 DI_ERR_INVALID_ARGUMENT = -1
 DI_ERR_IO = -2
 
-# C enums are int-sized on every platform the library supports.
+# C enums are int-sized on every platform the library supports; struct fields holding
+# enum values are int32_t in the header.
 c_enum = ctypes.c_int
 
 
@@ -29,7 +30,8 @@ class di_load_options(ctypes.Structure):
     _fields_ = [
         ("struct_size", ctypes.c_uint32),
         ("num_threads", ctypes.c_int32),
-        ("output_kind", c_enum),
+        ("output_kind", ctypes.c_int32),
+        ("engine", ctypes.c_int32),
     ]
 
 
@@ -42,9 +44,11 @@ class di_model_info(ctypes.Structure):
         ("num_classes", ctypes.c_int32),
         ("mean", ctypes.c_float),
         ("std", ctypes.c_float),
-        ("output_kind", c_enum),
+        ("output_kind", ctypes.c_int32),
         ("has_metadata", ctypes.c_int32),
         ("name", ctypes.c_char_p),
+        ("engine", ctypes.c_int32),
+        ("engine_note", ctypes.c_char_p),
     ]
 
 

@@ -1,0 +1,100 @@
+// Native engine forward-pass benchmarks on the SPEC §3 ConvNet shape (random
+// weights: the speed does not depend on the values).
+//
+//   forward/<isa>/batch:<n>/threads:<t>
+//
+// for every ISA level the CPU supports (scalar only at small batches), batches
+// 1/8/64/256 and 1/2 threads. Counters: img/s, us/img (per image, wall clock)
+// and GFLOP/s (2 x multiply-adds of the layers, 6.09 MFLOP per image); compare
+// the latter with fma_peak's number for the same thread count.
+#include <benchmark/benchmark.h>
+
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "engine/engine.hpp"
+
+using namespace digitinfer::engine;
+
+namespace {
+
+std::vector<float> random_values(std::size_t n, float scale, std::mt19937 &gen) {
+    std::uniform_real_distribution<float> dist(-scale, scale);
+    std::vector<float> v(n);
+    for (float &x : v) x = dist(gen);
+    return v;
+}
+
+Plan spec_convnet() {
+    std::mt19937 gen(42);
+    auto conv = [&](int in, int out) {
+        Conv2d c;
+        c.in_channels = in, c.out_channels = out, c.kernel_h = c.kernel_w = 3, c.relu = true;
+        c.weight = random_values(std::size_t(out) * in * 9, 1.0f / std::sqrt(in * 9.0f), gen);
+        c.bias = random_values(std::size_t(out), 0.1f, gen);
+        return c;
+    };
+    auto linear = [&](int in, int out, bool relu) {
+        Linear l;
+        l.in_features = in, l.out_features = out, l.relu = relu;
+        l.weight = random_values(std::size_t(out) * in, 1.0f / std::sqrt(float(in)), gen);
+        l.bias = random_values(std::size_t(out), 0.1f, gen);
+        return l;
+    };
+    Plan p;
+    p.channels = 1, p.height = 28, p.width = 28;
+    p.layers = {conv(1, 16), conv(16, 32), MaxPool2d{2}, linear(32 * 12 * 12, 64, true), linear(64, 10, false)};
+    p.output = Activation::LogSoftmax;
+    return p;
+}
+
+void forward(benchmark::State &state, const Engine *engine, int batch, int threads) {
+    std::mt19937 gen(7);
+    const std::vector<float> input = random_values(std::size_t(batch) * engine->num_inputs(), 1.0f, gen);
+    std::vector<float> output(std::size_t(batch) * engine->num_outputs());
+    engine->forward(input.data(), std::size_t(batch), output.data(), threads);  // scratch, thread pool
+    for (auto _ : state) {
+        engine->forward(input.data(), std::size_t(batch), output.data(), threads);
+        benchmark::DoNotOptimize(output.data());
+        benchmark::ClobberMemory();
+    }
+    const double images = double(state.iterations()) * batch;
+    state.counters["img/s"] = benchmark::Counter(images, benchmark::Counter::kIsRate);
+    state.counters["us/img"] =
+        benchmark::Counter(images * 1e-6, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+    state.counters["GFLOP/s"] =
+        benchmark::Counter(images * engine->flops_per_image() * 1e-9, benchmark::Counter::kIsRate);
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+    const Plan plan = spec_convnet();
+    std::vector<std::unique_ptr<Engine>> engines;
+    for (Isa isa : {Isa::Avx512, Isa::Avx2, Isa::Scalar}) {
+        if (int(isa) > int(best_supported_isa())) continue;
+        engines.push_back(Engine::create(plan, isa));
+        const Engine *engine = engines.back().get();
+        for (int batch : {1, 8, 64, 256}) {
+            if (isa == Isa::Scalar && batch > 8) continue;  // slow, for reference only
+            for (int threads : {1, 2}) {
+                const std::string name = std::string("forward/") + isa_name(isa) + "/batch:" + std::to_string(batch) +
+                                         "/threads:" + std::to_string(threads);
+                benchmark::RegisterBenchmark(name.c_str(), forward, engine, batch, threads)
+                    ->UseRealTime()
+                    ->Unit(benchmark::kMicrosecond);
+            }
+        }
+    }
+    std::printf("SPEC ConvNet: %.3f MFLOP per image; best ISA: %s\n", engines.front()->flops_per_image() * 1e-6,
+                isa_name(best_supported_isa()));
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}
