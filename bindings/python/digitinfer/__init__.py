@@ -280,6 +280,11 @@ class Model:
             raise Error(DI_ERR_INVALID_ARGUMENT, f"count must be at least 1, not {count}")
         return self._predict(count, lambda h, out: lib.di_model_predict_tensor(h, values, len(values), count, out))
 
+    def export_native(self, path) -> None:
+        """Writes the model as a .dimodel: loads without libtorch, predicts identically (native engine only)."""
+        with self._borrow() as handle:
+            _check(lib.di_model_export_native(handle, os.fsencode(path)))
+
     def preprocess(self, image) -> Tuple[bytes, List[float]]:
         """Only the preprocessing of an encoded image (bytes or a path).
 

@@ -104,6 +104,7 @@ _SIGNATURES = {
     "di_model_load_file": (_status, [ctypes.c_char_p, ctypes.POINTER(di_load_options), ctypes.POINTER(_model_p)]),
     "di_model_load_memory": (_status, [_void_p, _size, ctypes.POINTER(di_load_options), ctypes.POINTER(_model_p)]),
     "di_model_free": (None, [_model_p]),
+    "di_model_export_native": (_status, [_model_p, ctypes.c_char_p]),
     "di_model_info_default": (di_model_info, []),
     "di_model_get_info": (_status, [_model_p, ctypes.POINTER(di_model_info)]),
     "di_model_get_label": (_status, [_model_p, ctypes.c_int32, ctypes.POINTER(ctypes.c_char_p)]),

@@ -214,6 +214,27 @@ def test_output_kind_can_be_forced(model):
         assert m.info.output_kind == OutputKind.LOGITS
 
 
+def test_engines_can_be_chosen_and_agree(model):
+    from digitinfer import Engine
+    assert model.info.engine == Engine.NATIVE
+    with Model(SCRIPTED, engine=Engine.LIBTORCH_REFERENCE) as reference:
+        assert reference.info.engine == Engine.LIBTORCH_REFERENCE
+        for image in EXAMPLES:
+            a, b = model.predict(image), reference.predict(image)
+            assert a.digit == b.digit
+            assert all(abs(x - y) <= 1e-5 for x, y in zip(a.log_probabilities, b.log_probabilities))
+
+
+def test_export_native_gives_a_model_that_predicts_identically(model, tmp_path):
+    path = tmp_path / "convnet.dimodel"
+    model.export_native(path)
+    assert path.read_bytes() == (ROOT / "models/convnet.dimodel").read_bytes()
+    with Model(path) as compiled:
+        assert compiled.info.labels == model.info.labels
+        for image in EXAMPLES:
+            assert compiled.predict(image).log_probabilities == model.predict(image).log_probabilities
+
+
 def test_version_is_the_loaded_library():
     number = _lib.lib.di_version_number()
     assert digitinfer.version() == f"{number // 10000}.{number // 100 % 100}.{number % 100}"
