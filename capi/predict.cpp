@@ -34,7 +34,7 @@ di_status predict_into(const di_model *model, std::size_t count, const di_output
         check_batch(count);
         const std::size_t classes = std::size_t(model->pipeline->num_classes());
         check_outputs(out, count * classes);
-        const std::vector<float> logs = predict(*model->pipeline);
+        const float *logs = predict(*model->pipeline);
         for (std::size_t i = 0; i < count; ++i) {
             const float *row = &logs[i * classes];
             const int best = argmax(row, classes);

@@ -120,6 +120,7 @@ const Metadata &Network::metadata() const { return impl_->metadata; }
 int Network::num_classes() const { return impl_->num_classes; }
 di_engine Network::engine() const { return impl_->engine; }
 const std::string &Network::engine_note() const { return impl_->engine_note; }
+int Network::threads() const { return impl_->threads; }
 
 std::optional<std::string> Network::native_model_file() const {
     if (!impl_->native) return std::nullopt;

@@ -30,6 +30,7 @@ public:
     int num_classes() const;
     di_engine engine() const;                // the engine that runs forward(), never AUTO
     const std::string &engine_note() const;  // why AUTO did not pick the native engine, or ""
+    int threads() const;                     // for one batched call
     // The model as a .dimodel, when it runs on the native engine.
     std::optional<std::string> native_model_file() const;
 

@@ -1,5 +1,8 @@
 #include "pipeline.hpp"
 
+#include <algorithm>
+#include <exception>
+#include <mutex>
 #include <string>
 
 #include "decode.hpp"
@@ -40,35 +43,71 @@ void Pipeline::normalize(const uint8_t *image, float *tensor) const {
     for (int c = 0; c < metadata().channels; ++c) normalizer_.apply(image, image_size(), tensor + c * image_size());
 }
 
+namespace {
+
+// Per-thread buffers, grown once and reused: steady-state calls on the gray
+// and tensor paths do not allocate (decoders still do, for encoded images).
+struct Scratch {
+    std::vector<uint8_t> image;
+    std::vector<float> batch, scores;
+};
+
+Scratch &scratch() {
+    thread_local Scratch s;
+    return s;
+}
+
+template <class T>
+T *at_least(std::vector<T> &buffer, std::size_t n) {
+    if (buffer.size() < n) buffer.resize(n);
+    return buffer.data();
+}
+
+}  // namespace
+
 template <class Input>
-std::vector<float> Pipeline::predict_images(const Input *images, std::size_t count) const {
-    std::vector<uint8_t> image(image_size());
-    std::vector<float> batch(count * tensor_size());
-    for (std::size_t i = 0; i < count; ++i) {
+const float *Pipeline::predict_images(const Input *images, std::size_t count) const {
+    float *batch = at_least(scratch().batch, count * tensor_size());
+    // Images are preprocessed in parallel; the first failure (lowest index) is reported.
+    std::mutex mutex;
+    std::exception_ptr failure;
+    std::size_t failed = count;
+    const int threads = int(std::min<std::size_t>(count, std::size_t(network_->threads())));
+#pragma omp parallel for num_threads(threads) schedule(dynamic) if (threads > 1)
+    for (long i = 0; i < long(count); ++i) {
         try {
-            preprocess(images[i], image.data());
+            uint8_t *image = at_least(scratch().image, image_size());
+            preprocess(images[i], image);
+            normalize(image, batch + std::size_t(i) * tensor_size());
+        } catch (...) {
+            std::lock_guard<std::mutex> lock(mutex);
+            if (std::size_t(i) < failed) failed = std::size_t(i), failure = std::current_exception();
+        }
+    }
+    if (failure) {
+        try {
+            std::rethrow_exception(failure);
         } catch (const Failure &e) {
             if (count == 1) throw;
-            fail(e.status(), "image " + std::to_string(i) + ": " + e.what());
+            fail(e.status(), "image " + std::to_string(failed) + ": " + e.what());
         }
-        normalize(image.data(), batch.data() + i * tensor_size());
     }
-    return predict(batch.data(), count);
+    return predict(batch, count);
 }
 
-std::vector<float> Pipeline::predict(const di_encoded_image *images, std::size_t count) const {
+const float *Pipeline::predict(const di_encoded_image *images, std::size_t count) const {
     return predict_images(images, count);
 }
 
-std::vector<float> Pipeline::predict(const di_gray_image *images, std::size_t count) const {
+const float *Pipeline::predict(const di_gray_image *images, std::size_t count) const {
     return predict_images(images, count);
 }
 
-std::vector<float> Pipeline::predict(const float *tensors, std::size_t count) const {
+const float *Pipeline::predict(const float *tensors, std::size_t count) const {
     const std::size_t classes = std::size_t(num_classes());
-    std::vector<float> scores(count * classes);
-    network_->forward(tensors, count, scores.data());
-    for (std::size_t i = 0; i < count; ++i) to_log_probabilities(&scores[i * classes], classes, metadata().output);
+    float *scores = at_least(scratch().scores, count * classes);
+    network_->forward(tensors, count, scores);
+    for (std::size_t i = 0; i < count; ++i) to_log_probabilities(scores + i * classes, classes, metadata().output);
     return scores;
 }
 

@@ -34,14 +34,15 @@ public:
     // Stage 4: H*W bytes -> C*H*W floats (the gray plane repeated per channel).
     void normalize(const uint8_t *image, float *tensor) const;
 
-    // Whole pipeline for a batch; returns count * num_classes log-probabilities.
-    std::vector<float> predict(const di_encoded_image *images, std::size_t count) const;
-    std::vector<float> predict(const di_gray_image *images, std::size_t count) const;
-    std::vector<float> predict(const float *tensors, std::size_t count) const;
+    // Whole pipeline for a batch: count * num_classes log-probabilities, in a
+    // buffer of the calling thread's, valid until its next predict call.
+    const float *predict(const di_encoded_image *images, std::size_t count) const;
+    const float *predict(const di_gray_image *images, std::size_t count) const;
+    const float *predict(const float *tensors, std::size_t count) const;
 
 private:
     template <class Input>
-    std::vector<float> predict_images(const Input *images, std::size_t count) const;
+    const float *predict_images(const Input *images, std::size_t count) const;
 
     std::unique_ptr<Network> network_;
     Normalizer normalizer_;
