@@ -8,10 +8,14 @@
 
 namespace digitinfer {
 
-// PNG, BMP, GIF (first frame), PGM/PPM and TGA through stb_image; JPEG through
-// libjpeg-turbo with Pillow's settings. Throws Failure(DI_ERR_DECODE) on
+// PNG through libdeflate; BMP, GIF (first frame), PGM/PPM and TGA through
+// stb_image plus Pillow fix-ups; JPEG through libjpeg-turbo with Pillow's settings. Throws Failure(DI_ERR_DECODE) on
 // corrupt, truncated, unknown or oversized input.
 Image decode_image(const uint8_t *data, std::size_t size);
+
+// PNG only (decode_png.cpp): libdeflate + our own unfiltering, in Pillow's modes.
+bool has_png_signature(const uint8_t *data, std::size_t size);
+Image decode_png(const uint8_t *data, std::size_t size);
 
 // JPEG only (decode_jpeg.cpp).
 bool looks_like_jpeg(const uint8_t *data, std::size_t size);

@@ -35,9 +35,10 @@ GrayImage to_grayscale(Image image) {
             const uint8_t rgb[3] = {cmyk_to_rgb(in[0], in[3]), cmyk_to_rgb(in[1], in[3]), cmyk_to_rgb(in[2], in[3])};
             out[i] = luma(rgb);
         }
+    } else if (n == 3) {  // constant strides, so that the compiler vectorizes
+        for (std::size_t i = 0; i < count; ++i) out[i] = luma(in + 3 * i);
     } else {
-        for (std::size_t i = 0; i < count; ++i, in += n)
-            out[i] = luma(in);
+        for (std::size_t i = 0; i < count; ++i) out[i] = luma(in + 4 * i);
     }
     return gray;
 }

@@ -378,8 +378,10 @@ void Engine::Impl::spatial(const float *x, float *scratch, float *feat, int row_
         in = t;
     }
     const float *params_base = params.data;
-    // Op i, output rows [rb, re); prefetching `pf_floats` from `pf` meanwhile.
-    auto run = [&](int i, const float *op_in, float *out, int rb, int re, const float *pf, std::size_t pf_floats) {
+    // Op i, output rows [rb, re); prefetching `pf_floats` from `pf` meanwhile,
+    // and (sk_begin < sk_end) running that part of the first Linear layer.
+    auto run = [&](int i, const float *op_in, float *out, int rb, int re, const float *pf, std::size_t pf_floats,
+                   int sk_begin = 0, int sk_end = 0) {
         const SpatialOp &op = sops[i];
         if (op.conv) {
             ConvParams p;
@@ -391,6 +393,9 @@ void Engine::Impl::spatial(const float *x, float *scratch, float *feat, int row_
             p.row_begin = rb, p.row_end = re;
             p.rowbuf = scratch + off_row;
             p.prefetch = pf, p.prefetch_floats = pf_floats;
+            p.side_in = feat, p.side_weight = d0 ? params_base + d0->w_off : nullptr;
+            p.side_k_begin = sk_begin, p.side_k_end = sk_end;
+            p.side_acc = sk_begin < sk_end ? dense_out : nullptr;
             k->conv(p);
         } else {
             PoolParams p;
@@ -410,6 +415,16 @@ void Engine::Impl::spatial(const float *x, float *scratch, float *feat, int row_
         return;
     }
     const std::size_t slice = row_floats * std::size_t(d0->Np);  // weights per row
+    if (sops.back().conv && k->conv_side == d0->Np) {
+        // Software pipelined: row r's convolution also runs row r - 1's share
+        // of the Linear layer, in the slots it leaves free.
+        for (int j = 0; j < d0->Np; ++j) dense_out[j] = dense_bias ? params_base[d0->b_off + j] : 0.0f;
+        for (int r = row_begin; r < row_end; ++r)
+            run(n - 1, in, feat, r, r + 1, params_base + d0->w_off + r * slice, slice,
+                r > row_begin ? int((r - 1) * row_floats) : 0, r > row_begin ? int(r * row_floats) : 0);
+        dense_rows(row_end - 1, row_end, false, true);
+        return;
+    }
     for (int r = row_begin; r < row_end; ++r) {
         run(n - 1, in, feat, r, r + 1, params_base + d0->w_off + r * slice, slice);
         dense_rows(r, r + 1, r == row_begin, r + 1 == row_end);

@@ -43,6 +43,13 @@ struct ConvParams {
     // work; the next layer's weights), or null.
     const float *prefetch;
     std::size_t prefetch_floats;
+    // Optional side job, run in the FMA and load slots the convolution leaves
+    // free (side_acc non-null; only if Kernels::conv_side is the width):
+    // side_acc[0, conv_side) += sum over k in [side_k_begin, side_k_end) of
+    // side_in[k] * side_weight[k * conv_side, (k + 1) * conv_side).
+    const float *side_in, *side_weight;
+    int side_k_begin, side_k_end;
+    float *side_acc;
 };
 
 struct PoolParams {
@@ -72,6 +79,7 @@ struct Kernels {
     Isa isa;
     int vec;                    // floats per vector
     int conv_panel;             // output channels per packed conv panel
+    int conv_side;              // the width of a convolution's side job (0: none)
     void (*conv)(const ConvParams &);
     void (*pool)(const PoolParams &);
     void (*dense)(const DenseParams &);

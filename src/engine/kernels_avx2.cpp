@@ -24,6 +24,7 @@ struct Ops {
 // accumulator sets = 8 (+4 weights +1 broadcast).
 constexpr int kConvNB = 2;
 constexpr int kConvR[kConvNB + 1] = {0, 12, 6};
+constexpr int kConvSideNB = 0;
 constexpr int kDenseNB = 2, kDenseMR = 6, kDenseNB1 = 4, kDenseU1 = 2;
 
 #include "kernels_impl.inc"

@@ -29,6 +29,7 @@ struct Ops {
 // the broadcast folds into the FMA); dense 6 rows x 64 features = 24.
 constexpr int kConvNB = 2;
 constexpr int kConvR[kConvNB + 1] = {0, 24, 12};
+constexpr int kConvSideNB = 4;
 constexpr int kDenseNB = 4, kDenseMR = 6, kDenseNB1 = 4, kDenseU1 = 2;
 
 #include "kernels_impl.inc"

@@ -40,6 +40,7 @@ struct Ops {
 
 constexpr int kConvNB = 1;
 constexpr int kConvR[kConvNB + 1] = {0, 4};
+constexpr int kConvSideNB = 0;
 constexpr int kDenseNB = 1, kDenseMR = 4, kDenseNB1 = 2, kDenseU1 = 2;
 
 #include "kernels_impl.inc"
