@@ -8,20 +8,10 @@
 #include <utility>
 
 #include "digitinfer/digitinfer.hpp"
+#include "shared_model.hpp"
 #include "support.hpp"
 
 using testing::golden_cases;
-
-namespace {
-
-const digitinfer::Model &model_for(const std::string &path) {
-    static std::map<std::string, std::unique_ptr<digitinfer::Model>> cache;
-    auto &slot = cache[path];
-    if (!slot) slot = std::make_unique<digitinfer::Model>(testing::repo_path(path));
-    return *slot;
-}
-
-}  // namespace
 
 TEST_CASE("the golden corpus is there and covers both model kinds", "[golden]") {
     int traced = 0, scripted = 0;
@@ -63,7 +53,7 @@ TEST_CASE("preprocessed image is identical to Pillow's on lossless formats", "[g
         if (!c.lossless) continue;
         INFO(c.image << " (" << c.format << " " << c.mode << ") with " << c.model);
         const auto bytes = testing::read_bytes(c.image);
-        const auto p = model_for(c.model).preprocess_encoded(bytes.data(), bytes.size());
+        const auto p = testing::shared_model(c.model).preprocess_encoded(bytes.data(), bytes.size());
         REQUIRE(p.image.size() == c.preprocessed.size());
         CHECK(testing::differing_pixels(p.image, c.preprocessed) == 0);
     }
@@ -76,7 +66,7 @@ TEST_CASE("JPEG decoded with libjpeg-turbo matches Pillow's pixels", "[golden]")
         ++jpegs;
         INFO(c.image << " (" << c.mode << ")");
         const auto bytes = testing::read_bytes(c.image);
-        const auto p = model_for(c.model).preprocess_encoded(bytes.data(), bytes.size());
+        const auto p = testing::shared_model(c.model).preprocess_encoded(bytes.data(), bytes.size());
         CHECK(testing::differing_pixels(p.image, c.preprocessed) == 0);
     }
     CHECK(jpegs > 0);
@@ -87,7 +77,7 @@ TEST_CASE("the normalized tensor is torchvision's, bit for bit", "[golden]") {
         INFO(c.image << " with " << c.model);
         const auto &model = testing::golden_model(c.model);
         const auto bytes = testing::read_bytes(c.image);
-        const auto p = model_for(c.model).preprocess_encoded(bytes.data(), bytes.size());
+        const auto p = testing::shared_model(c.model).preprocess_encoded(bytes.data(), bytes.size());
         REQUIRE(p.tensor.size() == std::size_t(model.channels) * c.preprocessed.size());
         CHECK(testing::differing_tensor_bits(p.tensor, c.preprocessed, model.normalize_table) == 0);
     }
@@ -97,7 +87,7 @@ TEST_CASE("predictions match the Python reference: digit and probabilities withi
     for (const auto &c : golden_cases()) {
         INFO(c.image << " with " << c.model);
         const auto bytes = testing::read_bytes(c.image);
-        const auto p = model_for(c.model).predict_encoded(bytes);
+        const auto p = testing::shared_model(c.model).predict_encoded(bytes);
         CHECK(p.digit == c.digit);
         REQUIRE(p.probabilities.size() == c.probabilities.size());
         for (size_t k = 0; k < c.probabilities.size(); ++k) {
@@ -110,7 +100,7 @@ TEST_CASE("predictions match the Python reference: digit and probabilities withi
 TEST_CASE("files Pillow reads but the library does not support are refused as decode errors", "[golden]") {
     const auto &files = testing::golden_unsupported();
     REQUIRE(!files.empty());
-    const auto &model = model_for(testing::kDefaultModel);
+    const auto &model = testing::shared_model(testing::kDefaultModel);
     for (const auto &f : files) {
         INFO(f.image << " (Pillow: " << f.format << " " << f.mode << ")");
         const auto bytes = testing::read_bytes(f.image);

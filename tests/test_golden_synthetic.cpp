@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "digitinfer/digitinfer.hpp"
+#include "shared_model.hpp"
 #include "support.hpp"
 
 #define STB_IMAGE_WRITE_IMPLEMENTATION
@@ -29,12 +30,6 @@
 
 namespace {
 
-const digitinfer::Model &model_for(const std::string &path) {
-    static std::map<std::string, std::unique_ptr<digitinfer::Model>> cache;
-    auto &slot = cache[path];
-    if (!slot) slot = std::make_unique<digitinfer::Model>(testing::repo_path(path));
-    return *slot;
-}
 
 // An 8-bit PNG of interleaved samples: gray, gray+alpha, RGB or RGBA by the channel count.
 std::vector<uint8_t> encode_png(const std::vector<uint8_t> &pixels, int width, int height, int channels) {
@@ -70,7 +65,7 @@ TEST_CASE("synthetic images: preprocessing bit-identical, predictions within 1e-
         const int channels = testing::mode_channels(s.mode);
         const auto png = encode_png(testing::synthetic_pixels(s.pattern, s.width, s.height, s.mode, s.seed), s.width,
                                     s.height, channels);
-        const auto &model = model_for(s.model);
+        const auto &model = testing::shared_model(s.model);
         const auto p = model.preprocess_encoded(png.data(), png.size());
         REQUIRE(p.image.size() == s.preprocessed.size());
         CHECK(testing::differing_pixels(p.image, s.preprocessed) == 0);

@@ -144,6 +144,23 @@ std::vector<NamedPlan> test_plans() {
         p.output = Activation::LogSoftmax;
         plans.push_back({"32 channels, pool 4, one output row", p});
     }
+    {
+        Rng rng(8);  // a first Linear 57 -> 64 wide (the AVX-512 conv side job), after an unpooled 2x2 conv
+        Plan p;
+        p.channels = 1, p.height = 12, p.width = 11;
+        p.layers = {conv(rng, 1, 32, 2, 2, true), linear(rng, 32 * 11 * 10, 57, true), linear(rng, 57, 4, false)};
+        p.output = Activation::LogSoftmax;
+        plans.push_back({"side job, unpooled 2x2 conv", p});
+    }
+    {
+        Rng rng(9);  // the same after a pooled conv with padded channels (24 of 32)
+        Plan p;
+        p.channels = 3, p.height = 14, p.width = 13;
+        p.layers = {conv(rng, 3, 20, 3, 3, false), conv(rng, 20, 24, 2, 2, true), pool(2),
+                    linear(rng, 24 * 5 * 5, 64, false), linear(rng, 64, 4, false)};
+        p.output = Activation::LogSoftmax;
+        plans.push_back({"side job, pooled, padded channels", p});
+    }
     return plans;
 }
 
