@@ -214,19 +214,38 @@ Image decode_png(const uint8_t *data, std::size_t size) {
     }
     // Deflate expands at most ~1032:1: a larger claim cannot be real, so refuse it before allocating.
     if (raw_size / 1032 > c.idat.size() + 64) bad_png("truncated image data");
-    thread_local std::vector<uint8_t> raw;  // reused: no page faults or zeroing per image
-    if (raw.size() < raw_size) raw.resize(raw_size);
-    std::size_t got = 0;
-    const libdeflate_result r = libdeflate_zlib_decompress(inflater(), c.idat.data(), c.idat.size(), raw.data(),
-                                                           raw_size, &got);
+    // The inflated rows go to a buffer this thread keeps for the next image, unless the
+    // image is large: a hostile 2 MB file must not pin gigabytes on every preprocessing thread.
+    constexpr std::size_t kKeptBytes = std::size_t(64) << 20;
+    thread_local std::vector<uint8_t> kept;  // reused: no page faults or zeroing per image
+    std::unique_ptr<uint8_t[]> large;        // freed on return; not zeroed, so only the
+                                             // pages inflated into are ever touched
+    const std::size_t most = (c.idat.size() + 64) * 1032;  // what the stream can inflate to at most
+    std::size_t capacity = raw_size, got = 0;
+    uint8_t *raw = nullptr;
+    libdeflate_result r;
+    for (;;) {
+        if (capacity <= kKeptBytes) {
+            if (kept.size() < capacity) kept.resize(capacity);
+            raw = kept.data();
+        } else {
+            large.reset(new uint8_t[capacity]);
+            raw = large.get();
+        }
+        r = libdeflate_zlib_decompress(inflater(), c.idat.data(), c.idat.size(), raw, capacity, &got);
+        // Data past the image's end, which Pillow ignores: libdeflate stops short of the end of
+        // the buffer and reports no size, so inflate it all into a larger one (rare).
+        if (r != LIBDEFLATE_INSUFFICIENT_SPACE || capacity >= most) break;
+        capacity = std::min(most, capacity * 2);
+    }
     // Pillow stops once the image is complete, ignoring extra data; it refuses short data.
-    if ((r != LIBDEFLATE_SUCCESS && r != LIBDEFLATE_INSUFFICIENT_SPACE) || got < raw_size)
+    if (r != LIBDEFLATE_SUCCESS || got < raw_size)
         bad_png(r == LIBDEFLATE_BAD_DATA ? "corrupt image data" : "truncated image data");
 
     Image img{int(h.width), int(h.height), h.out_channels(), {}};
     img.pixels.resize(std::size_t(h.width) * h.height * std::size_t(img.channels));
     std::vector<uint8_t> zeros(h.row_bytes(h.width));
-    uint8_t *in = raw.data();
+    uint8_t *in = raw;
     for (int p = 0; p < pass_count; ++p) {
         const Pass &pass = passes[p];
         const uint32_t pw = pass_size(h.width, pass.x0, pass.dx), ph = pass_size(h.height, pass.y0, pass.dy);

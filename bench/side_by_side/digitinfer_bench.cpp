@@ -1,5 +1,8 @@
 // DigitInfer through its public C API, as an application would use it.
 //
+// MODEL is a .dimodel or a TorchScript file; --engine auto|native|libtorch|reference picks
+// di_load_options.engine (default auto). Every result names the engine that ran.
+//
 //   digitinfer_bench e2e     MODEL IMAGE... [--threads T] [--min-time S]
 //       encoded bytes in memory -> digit (di_model_predict_encoded), and the
 //       preprocessing alone (di_model_preprocess_encoded), per image
@@ -25,12 +28,31 @@ struct Options {
     int threads = 1;
     std::vector<std::size_t> batches{1};
     double min_time = 1.0;
+    std::string engine = "auto";
 };
+
+int engine_code(const std::string &name) {
+    if (name == "auto") return DI_ENGINE_AUTO;
+    if (name == "native") return DI_ENGINE_NATIVE;
+    if (name == "libtorch") return DI_ENGINE_LIBTORCH;
+    if (name == "reference") return DI_ENGINE_LIBTORCH_REFERENCE;
+    std::fprintf(stderr, "unknown engine %s (auto, native, libtorch, reference)\n", name.c_str());
+    std::exit(2);
+}
+
+const char *engine_name(int engine) {
+    switch (engine) {
+    case DI_ENGINE_NATIVE: return "native";
+    case DI_ENGINE_LIBTORCH: return "libtorch";
+    case DI_ENGINE_LIBTORCH_REFERENCE: return "reference";
+    default: return "auto";
+    }
+}
 
 Options parse(int argc, char **argv) {
     if (argc < 3) {
         std::fprintf(stderr, "usage: %s e2e|forward|check|once MODEL [IMAGE...] [--threads T] [--batches L] "
-                             "[--min-time S]\n", argv[0]);
+                             "[--min-time S] [--engine auto|native|libtorch|reference]\n", argv[0]);
         std::exit(2);
     }
     Options o;
@@ -45,6 +67,7 @@ Options parse(int argc, char **argv) {
         if (a == "--threads") o.threads = std::stoi(next());
         else if (a == "--batches") o.batches = sbs::parse_list(next());
         else if (a == "--min-time") o.min_time = std::stod(next());
+        else if (a == "--engine") o.engine = next();
         else if (a.rfind("--", 0) == 0) { std::fprintf(stderr, "unknown option %s\n", a.c_str()); std::exit(2); }
         else o.images.push_back(a);
     }
@@ -64,13 +87,17 @@ int main(int argc, char **argv) {
     const Options o = parse(argc, argv);
     di_load_options opts = di_load_options_default();
     opts.num_threads = o.threads;
+    opts.engine = engine_code(o.engine);
     di_model *model = nullptr;
     check(di_model_load_file(o.model.c_str(), &opts, &model), "load");
     di_model_info info = di_model_info_default();
     check(di_model_get_info(model, &info), "info");
     const std::size_t per_image = std::size_t(info.input_channels) * info.input_height * info.input_width;
     const std::size_t classes = std::size_t(info.num_classes);
-    const std::string threads = "\"threads\": " + std::to_string(o.threads);
+    // "digitinfer" for the default engine choice, "digitinfer_<engine>" when one was forced.
+    const std::string impl = o.engine == "auto" ? "digitinfer" : "digitinfer_" + o.engine;
+    const std::string threads = "\"threads\": " + std::to_string(o.threads) + ", \"engine\": \"" +
+                                engine_name(info.engine) + "\"";
 
     if (o.mode == "once") {
         if (o.images.size() != 1) { std::fprintf(stderr, "once takes one image\n"); return 2; }
@@ -79,15 +106,16 @@ int main(int argc, char **argv) {
         di_outputs out = di_outputs_default();
         out.predictions = &p;
         check(di_model_predict_encoded(model, bytes.data(), bytes.size(), &out), "predict");
-        std::printf("{\"impl\": \"digitinfer\", \"kind\": \"memory\", \"digit\": %d, %s}\n", p.class_index,
-                    sbs::memory_json().c_str());
+        std::printf("{\"impl\": \"%s\", \"kind\": \"memory\", \"engine\": \"%s\", \"digit\": %d, %s}\n",
+                    impl.c_str(), engine_name(info.engine), p.class_index, sbs::memory_json().c_str());
     } else if (o.mode == "check") {
         std::vector<float> x = sbs::test_batch(2, per_image), logs(2 * classes);
         di_outputs out = di_outputs_default();
         out.log_probabilities = logs.data();
         out.scores_capacity = logs.size();
         check(di_model_predict_tensor(model, x.data(), x.size(), 2, &out), "predict_tensor");
-        std::printf("{\"impl\": \"digitinfer\", \"kind\": \"check\", \"log_probabilities\": [");
+        std::printf("{\"impl\": \"%s\", \"kind\": \"check\", \"engine\": \"%s\", \"log_probabilities\": [",
+                    impl.c_str(), engine_name(info.engine));
         for (std::size_t i = 0; i < logs.size(); ++i) std::printf("%s%.8g", i ? ", " : "", logs[i]);
         std::printf("], \"digits\": {");
         for (std::size_t i = 0; i < o.images.size(); ++i) {
@@ -114,7 +142,7 @@ int main(int argc, char **argv) {
                 o.min_time, 10);
             const std::string extra = threads + ", \"image\": \"" + sbs::json_escape(path) +
                                       "\", \"digit\": " + std::to_string(digit);
-            sbs::emit("digitinfer", "e2e", extra, e2e);
+            sbs::emit(impl, "e2e", extra, e2e);
             std::vector<uint8_t> image(std::size_t(info.input_height) * info.input_width);
             const sbs::Stats pre = sbs::measure(
                 [&] {
@@ -123,7 +151,7 @@ int main(int argc, char **argv) {
                           "preprocess");
                 },
                 o.min_time / 2, 10);
-            sbs::emit("digitinfer", "preprocess", threads + ", \"image\": \"" + sbs::json_escape(path) + "\"", pre);
+            sbs::emit(impl, "preprocess", threads + ", \"image\": \"" + sbs::json_escape(path) + "\"", pre);
         }
     } else if (o.mode == "forward") {
         for (std::size_t batch : o.batches) {
@@ -134,7 +162,7 @@ int main(int argc, char **argv) {
             const sbs::Stats s = sbs::measure(
                 [&] { check(di_model_predict_tensor(model, x.data(), x.size(), batch, &out), "predict_tensor"); },
                 o.min_time, batch >= 256 ? 5 : 10);
-            sbs::emit("digitinfer", "forward", threads + ", \"batch\": " + std::to_string(batch), s);
+            sbs::emit(impl, "forward", threads + ", \"batch\": " + std::to_string(batch), s);
         }
     } else {
         std::fprintf(stderr, "unknown mode %s\n", o.mode.c_str());

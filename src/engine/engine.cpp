@@ -328,9 +328,11 @@ void Engine::Impl::build(const Plan &plan, Isa isa) {
 // The spatial stage of one image, output rows [row_begin, row_end) of its last
 // layer (into feat, HWC), computing just the rows of earlier layers they need.
 // With dense_out, it also reduces those rows' share of the first Linear layer
-// into dense_out (one image: [Np]), row by row as they come, each row's
-// weights prefetched while the row is computed: from L2, the matrix-vector
-// product runs at load speed instead of waiting on L3. dense_bias: start from
+// into dense_out (one image: [Np]) as the rows come: each row's weights are
+// prefetched into L2 while the row is computed, and, where the kernels can
+// (AVX-512, Np = 64), the next row's convolution runs that matrix-vector
+// product as a side job in the FMA and load slots it leaves free, hiding its
+// L2 traffic; otherwise it runs right after the row. dense_bias: start from
 // the bias (else zero); dense_relu: the range is the whole input, apply the
 // layer's ReLU, if any.
 void Engine::Impl::spatial(const float *x, float *scratch, float *feat, int row_begin, int row_end,
@@ -405,28 +407,42 @@ void Engine::Impl::spatial(const float *x, float *scratch, float *feat, int row_
             k->pool(p);
         }
     };
+    // The Linear layer's weights for output rows [r0, r1) of the last op.
+    const std::size_t slice = d0 ? row_floats * std::size_t(d0->Np) : 0;
+    const float *const dense_w = d0 ? params_base + d0->w_off : nullptr;
+    // Weights are prefetched a row ahead of need, the first row's during the op before.
+    const bool early = d0 && n >= 2 && sops[n - 2].conv;
     for (int i = 0; i + 1 < n; ++i) {
         float *out = scratch + (i % 2 ? off_b : off_a);
-        run(i, in, out, beg[i + 1], end[i + 1], nullptr, 0);
+        const bool pf = early && i == n - 2;
+        run(i, in, out, beg[i + 1], end[i + 1], pf ? dense_w + row_begin * slice : nullptr, pf ? slice : 0);
         in = out;
     }
     if (!d0) {
         run(n - 1, in, feat, row_begin, row_end, nullptr, 0);
         return;
     }
-    const std::size_t slice = row_floats * std::size_t(d0->Np);  // weights per row
+    auto prefetch_rows = [&](int r, std::size_t &floats) {  // during row r
+        const int first = r == row_begin && !early ? r : r + 1, last = std::min(r + 2, row_end);
+        floats = last > first ? std::size_t(last - first) * slice : 0;
+        return dense_w + first * slice;
+    };
+    std::size_t pf_floats = 0;
     if (sops.back().conv && k->conv_side == d0->Np) {
         // Software pipelined: row r's convolution also runs row r - 1's share
         // of the Linear layer, in the slots it leaves free.
         for (int j = 0; j < d0->Np; ++j) dense_out[j] = dense_bias ? params_base[d0->b_off + j] : 0.0f;
-        for (int r = row_begin; r < row_end; ++r)
-            run(n - 1, in, feat, r, r + 1, params_base + d0->w_off + r * slice, slice,
-                r > row_begin ? int((r - 1) * row_floats) : 0, r > row_begin ? int(r * row_floats) : 0);
+        for (int r = row_begin; r < row_end; ++r) {
+            const float *pf = prefetch_rows(r, pf_floats);
+            run(n - 1, in, feat, r, r + 1, pf, pf_floats, r > row_begin ? int((r - 1) * row_floats) : 0,
+                r > row_begin ? int(r * row_floats) : 0);
+        }
         dense_rows(row_end - 1, row_end, false, true);
         return;
     }
     for (int r = row_begin; r < row_end; ++r) {
-        run(n - 1, in, feat, r, r + 1, params_base + d0->w_off + r * slice, slice);
+        const float *pf = prefetch_rows(r, pf_floats);
+        run(n - 1, in, feat, r, r + 1, pf, pf_floats);
         dense_rows(r, r + 1, r == row_begin, r + 1 == row_end);
     }
 }

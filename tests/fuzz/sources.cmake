@@ -6,7 +6,7 @@ set(DI_FUZZ_DIR ${CMAKE_CURRENT_LIST_DIR})
 set(DI_FUZZ_SRC ${CMAKE_CURRENT_LIST_DIR}/../../src)
 # The torch-free preprocessing stages (as tests/unit compiles them).
 set(DI_FUZZ_DECODE_SOURCES
-  ${DI_FUZZ_SRC}/decode.cpp ${DI_FUZZ_SRC}/decode_jpeg.cpp ${DI_FUZZ_SRC}/decode_gif.cpp
+  ${DI_FUZZ_SRC}/decode.cpp ${DI_FUZZ_SRC}/decode_png.cpp ${DI_FUZZ_SRC}/decode_jpeg.cpp ${DI_FUZZ_SRC}/decode_gif.cpp
   ${DI_FUZZ_SRC}/grayscale.cpp ${DI_FUZZ_SRC}/resize.cpp)
 # The .dimodel reader; the engine comes separately (digitinfer_engine, or its sources).
 set(DI_FUZZ_MODEL_SOURCES ${DI_FUZZ_SRC}/native_format.cpp ${DI_FUZZ_SRC}/metadata.cpp)
