@@ -40,7 +40,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "digitinfer/export.h"
 #include "digitinfer/version.h"
 
 #ifdef __cplusplus
@@ -74,18 +73,8 @@ DI_API const char *di_status_string(di_status status);
  */
 DI_API const char *di_last_error_message(void);
 
-/* ------------------------------------------------------------------------ */
-/* Version                                                                   */
-/* ------------------------------------------------------------------------ */
-
-/** Version of the loaded library, "MAJOR.MINOR.PATCH". Compare with DI_VERSION_STRING. */
-DI_API const char *di_version(void);
-
-/** Version of the loaded library as DI_VERSION_NUMBER would encode it. */
-DI_API uint32_t di_version_number(void);
-
-/** ABI version of the loaded library (the SONAME's number); compare with DI_ABI_VERSION. */
-DI_API uint32_t di_abi_version(void);
+/* Version: di_version(), di_version_number(), di_abi_version() and the
+   DI_VERSION_* macros are in digitinfer/version.h, included above. */
 
 /* ------------------------------------------------------------------------ */
 /* Model                                                                     */
