@@ -868,9 +868,12 @@ def build_tables(R):
 
 
 def verdict(ok, goal=None):
+    """`goal`: None when the figure has no separate product goal, else whether it meets it too."""
     if goal:
         return "meets (and the product goal)"
-    return "meets" if ok else "short"
+    if goal is None:
+        return "meets" if ok else "short"
+    return "meets; short of the product goal" if ok else "short"
 
 
 COLD_ORDER = ("digitinfer predict, default .dimodel",
