@@ -7,6 +7,7 @@ packages=(
   libtorch-dev libopenblas0-pthread           # libtorch 1.13 (CPU) and a fast BLAS for it
   libstb-dev libturbojpeg0-dev libdeflate-dev zlib1g-dev  # image decoders
   nlohmann-json3-dev libcli11-dev catch2      # JSON, CLI, tests
+  libbenchmark-dev libpng-dev                 # bench/ (DIGITINFER_BUILD_BENCHMARKS=ON)
   python3-torch python3-torchvision python3-pil python3-numpy python3-pytest  # Python reference
 )
 missing=()
