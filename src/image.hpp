@@ -25,6 +25,7 @@ struct GrayImage {
 };
 
 // Largest image we agree to decode or resize: bounds memory use on hostile input.
-constexpr std::size_t kMaxImagePixels = std::size_t(1) << 28;  // 268M pixels (16384 x 16384)
+// Pillow 9 refuses more than 2 x Image.MAX_IMAGE_PIXELS (DecompressionBombError): so do we.
+constexpr std::size_t kMaxImagePixels = 178956970;
 
 }  // namespace digitinfer

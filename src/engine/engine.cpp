@@ -34,7 +34,9 @@ namespace {
 constexpr int kGroup = 16;           // images per dense group
 constexpr int kMaxSpatialOps = 64;   // row ranges live in fixed arrays
 constexpr std::size_t kAlign = 16;   // floats: 64 bytes
-constexpr std::uint64_t kMaxFloats = std::uint64_t(1) << 30;  // per tensor: sizes stay in int range
+// Per tensor, as the plan states it (padding to the vector width can add up to 16x): bounds the
+// scratch a small hostile plan can demand (docs/robustness.md) and keeps sizes in int range.
+constexpr std::uint64_t kMaxFloats = std::uint64_t(1) << 24;
 
 std::size_t round_up(std::size_t x, std::size_t m) { return (x + m - 1) / m * m; }
 
