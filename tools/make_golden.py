@@ -23,7 +23,7 @@ golden.json holds:
 
 Every case's tensor is checked here to be normalize_table[preprocessed] bit for bit, so a test
 comparing the library's tensor with the table compares it with torchvision's.
---check regenerates in memory and compares: strings and integers exactly, floats to 1e-6.
+--check regenerates in memory and compares: strings and integers exactly, floats to 1e-5 absolute or 1e-6 relative.
 
 Synthetic pixel formulas (integers; uint32 arithmetic wraps modulo 2**32; "/" truncates):
   hash(x, y, c, seed) = lowbias32(seed*0x9E3779B1 + x*0x85EBCA77 + y*0xC2B2AE3D + c*0x27D4EB2F)
@@ -59,7 +59,11 @@ GOLDEN = ROOT / "tests/data/golden.json"
 IMAGE_DIRS = ("tests/data/images", "examples/images")
 UNSUPPORTED_DIR = "tests/data/unsupported"
 LOSSY_FORMATS = {"JPEG"}
-TOLERANCE = 1e-6
+# libtorch's float32 reductions differ by instruction set (AVX-512 vs AVX2 machines): the
+# check allows the 1e-5 the C++ suites hold predictions to, or a few float32 ulps on large
+# log-probabilities; integers and strings stay exact.
+TOLERANCE = 1e-5
+REL_TOLERANCE = 1e-6
 VERSION_KEYS = ("torch", "torchvision", "pillow")
 SHIPPED_MODELS = ["models/convnet.traced.pt", "models/convnet.scripted.pt"]
 DEFAULT_MODEL = "models/convnet.scripted.pt"  # the installed default
@@ -287,7 +291,7 @@ def differences(a, b, where="golden"):
             yield from differences(x, y, f"{where}[{i}]")
     elif isinstance(a, float) or isinstance(b, float):
         if not (isinstance(a, (int, float)) and isinstance(b, (int, float))
-                and (math.isclose(a, b, rel_tol=0, abs_tol=TOLERANCE) or a == b)):
+                and (math.isclose(a, b, rel_tol=REL_TOLERANCE, abs_tol=TOLERANCE) or a == b)):
             yield f"{where}: {a!r} != {b!r}"
     elif a != b or type(a) is not type(b):
         yield f"{where}: {a!r} != {b!r}"
