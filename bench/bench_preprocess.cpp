@@ -10,9 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "decode.hpp"
-#include "grayscale.hpp"
-#include "resize.hpp"
+#include "image/decode.hpp"
+#include "image/formats.hpp"
+#include "image/grayscale.hpp"
+#include "image/resize.hpp"
 
 #define STB_IMAGE_IMPLEMENTATION
 #define STB_IMAGE_STATIC
@@ -21,7 +22,7 @@
 
 namespace {
 
-using namespace digitinfer;
+using namespace digitinfer::core;
 
 const char *kImages[] = {"examples/images/digit-2.png", "tests/data/images/5-RGBA-251x248.png",
                          "tests/data/images/1-RGB-640x480.png"};
@@ -32,14 +33,14 @@ std::vector<uint8_t> bytes_of(int index) {
 }
 
 void label(benchmark::State &state, const std::vector<uint8_t> &bytes) {
-    const Image img = decode_png(bytes.data(), bytes.size());
+    const Image img = decode_png(bytes.data(), bytes.size(), kMaxImagePixels);
     state.SetLabel(std::to_string(img.width) + "x" + std::to_string(img.height) + "x" + std::to_string(img.channels));
     state.SetItemsProcessed(state.iterations());
 }
 
 void BM_decode_png_ours(benchmark::State &state) {
     const auto bytes = bytes_of(int(state.range(0)));
-    for (auto _ : state) benchmark::DoNotOptimize(decode_png(bytes.data(), bytes.size()));
+    for (auto _ : state) benchmark::DoNotOptimize(decode_png(bytes.data(), bytes.size(), kMaxImagePixels));
     label(state, bytes);
 }
 
@@ -72,7 +73,7 @@ void BM_decode_png_libpng(benchmark::State &state) {
 
 void BM_grayscale(benchmark::State &state) {
     const auto bytes = bytes_of(int(state.range(0)));
-    const Image img = decode_png(bytes.data(), bytes.size());
+    const Image img = decode_png(bytes.data(), bytes.size(), kMaxImagePixels);
     for (auto _ : state) {
         state.PauseTiming();  // to_grayscale consumes its input: copy it untimed
         Image copy = img;
@@ -84,7 +85,7 @@ void BM_grayscale(benchmark::State &state) {
 
 void BM_resize_to_28(benchmark::State &state) {
     const auto bytes = bytes_of(int(state.range(0)));
-    const GrayImage g = to_grayscale(decode_png(bytes.data(), bytes.size()));
+    const GrayImage g = to_grayscale(decode_png(bytes.data(), bytes.size(), kMaxImagePixels));
     uint8_t out[28 * 28];
     for (auto _ : state) {
         resize_bilinear_antialiased(g.pixels.data(), g.width, g.height, std::size_t(g.width), out, 28, 28);

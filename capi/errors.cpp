@@ -1,10 +1,17 @@
-// di_status_string, di_last_error_message and the thread-local message behind them.
-#include "guard.hpp"
+// di_status_string, di_last_error_message and the thread-local messages behind
+// them: the call's, and each image's of a batch with per-image statuses.
+#include <vector>
 
-namespace digitinfer {
+#include "guard.hpp"
+#include "predict_run.hpp"
+
+namespace digitinfer::core {
 namespace {
 thread_local std::string last_error;
+thread_local std::vector<ItemOutcome> item_outcomes;
 }
+
+std::vector<ItemOutcome> &thread_item_outcomes() { return item_outcomes; }
 
 di_status set_error(di_status status, const std::string &message) noexcept {
     try {
@@ -15,9 +22,12 @@ di_status set_error(di_status status, const std::string &message) noexcept {
     return status;
 }
 
-void clear_error() noexcept { last_error.clear(); }
+void clear_error() noexcept {
+    last_error.clear();
+    item_outcomes.clear();
+}
 
-}  // namespace digitinfer
+}  // namespace digitinfer::core
 
 extern "C" {
 
@@ -36,6 +46,6 @@ const char *di_status_string(di_status status) {
     return "DI_ERR_UNKNOWN";
 }
 
-const char *di_last_error_message(void) { return digitinfer::last_error.c_str(); }
+const char *di_last_error_message(void) { return digitinfer::core::last_error.c_str(); }
 
 }  // extern "C"

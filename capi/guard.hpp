@@ -5,9 +5,9 @@
 #include <string>
 
 #include "digitinfer/digitinfer.h"
-#include "../src/failure.hpp"
+#include "common/failure.hpp"
 
-namespace digitinfer {
+namespace digitinfer::core {
 
 // Stores `message` as the calling thread's last error and returns `status`.
 di_status set_error(di_status status, const std::string &message) noexcept;
@@ -36,4 +36,4 @@ inline void require(const void *pointer, const char *name) {
     if (!pointer) fail(DI_ERR_INVALID_ARGUMENT, std::string(name) + " is NULL");
 }
 
-}  // namespace digitinfer
+}  // namespace digitinfer::core

@@ -2,11 +2,11 @@
 #include "guard.hpp"
 #include "model_handle.hpp"
 #include "versioned_struct.hpp"
-#include "../src/read_file.hpp"
+#include "core/read_file.hpp"
 
 #include <fstream>
 
-using namespace digitinfer;
+using namespace digitinfer::core;
 
 namespace {
 
@@ -18,12 +18,19 @@ di_model *load(const std::string &bytes, const di_load_options *opts) {
         fail(DI_ERR_INVALID_ARGUMENT, "unknown output_kind " + std::to_string(o.output_kind));
     if (o.engine < DI_ENGINE_AUTO || o.engine > DI_ENGINE_LIBTORCH_REFERENCE)
         fail(DI_ERR_INVALID_ARGUMENT, "unknown engine " + std::to_string(o.engine));
+    if (o.max_pixels < 1 || o.max_pixels > DI_DEFAULT_MAX_PIXELS)
+        fail(DI_ERR_INVALID_ARGUMENT, "max_pixels " + std::to_string(o.max_pixels) + " is outside [1, " +
+                                          std::to_string(DI_DEFAULT_MAX_PIXELS) + "]");
+    if (o.max_encoded_bytes < 1 || o.max_encoded_bytes > DI_DEFAULT_MAX_ENCODED_BYTES)
+        fail(DI_ERR_INVALID_ARGUMENT, "max_encoded_bytes " + std::to_string(o.max_encoded_bytes) +
+                                          " is outside [1, " + std::to_string(DI_DEFAULT_MAX_ENCODED_BYTES) + "]");
     NetworkOptions options;
     options.output = static_cast<di_output_kind>(o.output_kind);
     options.engine = static_cast<di_engine>(o.engine);
     options.threads = o.num_threads;
+    const DecodeLimits limits{std::size_t(o.max_pixels), std::size_t(o.max_encoded_bytes)};
     auto model = std::make_unique<di_model>();
-    model->pipeline = std::make_unique<Pipeline>(Network::load(bytes, options));
+    model->pipeline = std::make_unique<Pipeline>(Network::load(bytes, options), limits);
     return model.release();
 }
 
@@ -37,6 +44,8 @@ di_load_options di_load_options_default(void) {
     o.num_threads = 0;
     o.output_kind = DI_OUTPUT_AUTO;
     o.engine = DI_ENGINE_AUTO;
+    o.max_pixels = DI_DEFAULT_MAX_PIXELS;
+    o.max_encoded_bytes = DI_DEFAULT_MAX_ENCODED_BYTES;
     return o;
 }
 
@@ -82,8 +91,11 @@ di_status di_model_get_info(const di_model *model, di_model_info *out) {
         info.output_kind = m.output;
         info.has_metadata = m.present ? 1 : 0;
         info.name = m.name.c_str();
-        info.engine = model->pipeline->engine();
-        info.engine_note = model->pipeline->engine_note().c_str();
+        info.engine = model->pipeline->network().engine();
+        info.engine_note = model->pipeline->network().engine_note().c_str();
+        info.num_threads = model->pipeline->network().threads();
+        info.max_pixels = model->pipeline->limits().max_pixels;
+        info.max_encoded_bytes = model->pipeline->limits().max_encoded_bytes;
         write_versioned(out, info, "di_model_info");
     });
 }
@@ -92,9 +104,10 @@ di_status di_model_export_native(const di_model *model, const char *path) {
     return guarded([&] {
         require(model, "model");
         require(path, "path");
-        const auto file = model->pipeline->native_model_file();
+        const auto file = model->pipeline->network().native_model_file();
         if (!file)
-            fail(DI_ERR_MODEL, "the model does not run on the native engine: " + model->pipeline->engine_note());
+            fail(DI_ERR_MODEL, "the model does not run on the native engine: " +
+                                   model->pipeline->network().engine_note());
         std::ofstream out(path, std::ios::binary | std::ios::trunc);
         if (!out || !out.write(file->data(), std::streamsize(file->size())) || !out.flush())
             fail(DI_ERR_IO, std::string("cannot write '") + path + "'");

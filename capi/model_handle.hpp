@@ -3,8 +3,8 @@
 
 #include <memory>
 
-#include "../src/pipeline.hpp"
+#include "core/pipeline.hpp"
 
 struct di_model {
-    std::unique_ptr<digitinfer::Pipeline> pipeline;
+    std::unique_ptr<digitinfer::core::Pipeline> pipeline;
 };

@@ -1,53 +1,11 @@
-// Prediction and preprocessing entry points: argument checks, then the pipeline.
-#include <cmath>
+// The 1.0 predict entry points (one bad image fails the call) and preprocessing.
+#include <algorithm>
 #include <string>
+#include <vector>
 
-#include "guard.hpp"
-#include "model_handle.hpp"
-#include "../src/postprocess.hpp"
+#include "predict_run.hpp"
 
-using namespace digitinfer;
-
-namespace {
-
-constexpr std::size_t kMaxBatch = 1 << 16;
-
-void check_batch(std::size_t count) {
-    if (count == 0) fail(DI_ERR_INVALID_ARGUMENT, "count is 0");
-    if (count > kMaxBatch)
-        fail(DI_ERR_INVALID_ARGUMENT, "count " + std::to_string(count) + " exceeds the batch limit " +
-                                          std::to_string(kMaxBatch));
-}
-
-void check_outputs(const di_outputs *out, std::size_t floats) {
-    require(out, "out");
-    if ((out->probabilities || out->log_probabilities) && out->scores_capacity < floats)
-        fail(DI_ERR_BUFFER_TOO_SMALL, "scores_capacity " + std::to_string(out->scores_capacity) + " < " +
-                                          std::to_string(floats) + " floats needed (count x num_classes)");
-}
-
-// Runs `predict` (returning count x classes log-probabilities) and fills `out`.
-template <class Predict>
-di_status predict_into(const di_model *model, std::size_t count, const di_outputs *out, Predict predict) {
-    return guarded([&] {
-        require(model, "model");
-        check_batch(count);
-        const std::size_t classes = std::size_t(model->pipeline->num_classes());
-        check_outputs(out, count * classes);
-        const float *logs = predict(*model->pipeline);
-        for (std::size_t i = 0; i < count; ++i) {
-            const float *row = &logs[i * classes];
-            const int best = argmax(row, classes);
-            if (out->predictions) out->predictions[i] = {best, std::exp(row[best])};
-            for (std::size_t k = 0; k < classes; ++k) {
-                if (out->probabilities) out->probabilities[i * classes + k] = std::exp(row[k]);
-                if (out->log_probabilities) out->log_probabilities[i * classes + k] = row[k];
-            }
-        }
-    });
-}
-
-}  // namespace
+using namespace digitinfer::core;
 
 extern "C" {
 
@@ -55,43 +13,38 @@ di_outputs di_outputs_default(void) { return di_outputs{nullptr, nullptr, nullpt
 
 di_status di_model_predict_encoded(const di_model *model, const void *data, size_t size, const di_outputs *out) {
     const di_encoded_image image{data, size};
-    return predict_into(model, 1, out, [&](const Pipeline &p) { return p.predict(&image, 1); });
+    return run_predict(model, 1, out, [&](const Pipeline &p, ItemOutcome *) { return p.predict(&image, 1, 0); });
 }
 
 di_status di_model_predict_encoded_batch(const di_model *model, const di_encoded_image *images, size_t count,
                                          const di_outputs *out) {
-    return predict_into(model, count, out, [&](const Pipeline &p) {
+    return run_predict(model, count, out, [&](const Pipeline &p, ItemOutcome *) {
         require(images, "images");
-        return p.predict(images, count);
+        return p.predict(images, count, 0);
     });
 }
 
 di_status di_model_predict_gray(const di_model *model, const di_gray_image *image, const di_outputs *out) {
-    return predict_into(model, 1, out, [&](const Pipeline &p) {
+    return run_predict(model, 1, out, [&](const Pipeline &p, ItemOutcome *) {
         require(image, "image");
-        return p.predict(image, 1);
+        return p.predict(image, 1, 0);
     });
 }
 
 di_status di_model_predict_gray_batch(const di_model *model, const di_gray_image *images, size_t count,
                                       const di_outputs *out) {
-    return predict_into(model, count, out, [&](const Pipeline &p) {
+    return run_predict(model, count, out, [&](const Pipeline &p, ItemOutcome *) {
         require(images, "images");
-        return p.predict(images, count);
+        return p.predict(images, count, 0);
     });
 }
 
 di_status di_model_predict_tensor(const di_model *model, const float *data, size_t num_floats, size_t count,
                                   const di_outputs *out) {
-    return predict_into(model, count, out, [&](const Pipeline &p) {
+    return run_predict(model, count, out, [&](const Pipeline &p, ItemOutcome *) {
         require(data, "data");
-        if (num_floats != count * p.tensor_size())
-            fail(DI_ERR_INVALID_ARGUMENT, "num_floats " + std::to_string(num_floats) + " != count x C x H x W = " +
-                                              std::to_string(count * p.tensor_size()));
-        for (std::size_t i = 0; i < num_floats; ++i)
-            if (!std::isfinite(data[i]))
-                fail(DI_ERR_INVALID_ARGUMENT, "tensor value " + std::to_string(i) + " is not finite");
-        return p.predict(data, count);
+        check_tensor_floats(p, num_floats, count);
+        return p.predict(data, count, 0);
     });
 }
 

@@ -8,7 +8,7 @@
 
 #include "guard.hpp"
 
-namespace digitinfer {
+namespace digitinfer::core {
 
 template <class T>
 std::size_t checked_struct_size(const T &s, const char *name) {
@@ -34,4 +34,4 @@ void write_versioned(T *caller, T value, const char *name) {
     std::memcpy(caller, &value, size);
 }
 
-}  // namespace digitinfer
+}  // namespace digitinfer::core

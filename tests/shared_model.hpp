@@ -14,7 +14,7 @@ namespace testing {
 inline const digitinfer::Model &shared_model(const std::string &path) {
     static std::map<std::string, std::unique_ptr<digitinfer::Model>> cache;
     auto &slot = cache[path];
-    if (!slot) slot = std::make_unique<digitinfer::Model>(repo_path(path));
+    if (!slot) slot = std::make_unique<digitinfer::Model>(repo_path(stand_in(path)));
     return *slot;
 }
 

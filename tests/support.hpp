@@ -82,5 +82,19 @@ inline int differing_tensor_bits(const std::vector<float> &tensor, const std::ve
 inline const char *kTracedModel = "models/convnet.traced.pt";
 inline const char *kScriptedModel = "models/convnet.scripted.pt";
 inline const char *kDefaultModel = kScriptedModel;  // the one every golden image runs with
+inline const char *kCompiledModel = "models/convnet.dimodel";
+
+// Builds without the torch plugin (DIGITINFER_WITH_TORCH=OFF) run the tests not
+// tagged [torch], with the shipped TorchScript models stood in for by their
+// compiled .dimodel, which predicts as they do on the native engine (the torch
+// build checks that: [native_file]); golden cases of other TorchScript models
+// are left out there. With the plugin, stand_in(path) is path.
+#ifdef DIGITINFER_TESTS_WITHOUT_TORCH
+inline constexpr bool kWithTorch = false;
+#else
+inline constexpr bool kWithTorch = true;
+#endif
+std::string stand_in(const std::string &model);
+bool model_available(const std::string &model);
 
 }  // namespace testing

@@ -1,5 +1,9 @@
 /* Predicts the digit in each image file with the DigitInfer C API (C99).
-   Usage: predict_c MODEL IMAGE... */
+   Usage: predict_c MODEL IMAGE...
+   MODEL is best a compiled model, such as the installed
+   share/digitinfer/models/convnet.dimodel: it loads in milliseconds and never
+   loads libtorch. A TorchScript file (convnet.scripted.pt) loads the same way
+   when the libtorch plugin is installed beside the library. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -27,7 +31,11 @@ int main(int argc, char **argv) {
     di_model *model = NULL;
     int i, failures = 0;
     if (argc < 3) {
-        fprintf(stderr, "usage: %s MODEL IMAGE...\n", argv[0]);
+        fprintf(stderr,
+                "usage: %s MODEL IMAGE...\n"
+                "  MODEL: a .dimodel (e.g. convnet.dimodel, no libtorch needed),\n"
+                "         or a TorchScript .pt (e.g. convnet.scripted.pt, through the libtorch plugin)\n",
+                argv[0]);
         return 2;
     }
     if (di_abi_version() != DI_ABI_VERSION) {

@@ -5,20 +5,20 @@
 #include <string>
 
 #include "commands.hpp"
-#include "model_locator.hpp"
+#include "model_options.hpp"
 
 namespace cli {
 namespace {
 
 struct CompileOptions {
     std::string output;
-    ModelOptions model;
+    common::ModelOptions model;
 };
 
 int run_compile(const CompileOptions &options) {
-    ModelOptions native = options.model;
+    common::ModelOptions native = options.model;
     native.engine = "native";  // a graph the native engine cannot run is an error here, not a fallback
-    const auto loaded = load_model(native);
+    const auto loaded = common::load_model(native);
     loaded.model.export_native(options.output);
     std::printf("wrote %s (from %s)\n", options.output.c_str(), loaded.path.c_str());
     return 0;

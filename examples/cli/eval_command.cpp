@@ -13,17 +13,15 @@
 
 #include "commands.hpp"
 #include "mnist_idx.hpp"
-#include "model_locator.hpp"
+#include "model_options.hpp"
 #include "progress_bar.hpp"
 
 namespace cli {
 namespace {
 
-constexpr std::size_t kMaxBatch = 1 << 16;  // the C API's batch limit
-
 struct EvalOptions {
     std::string mnist_dir;
-    ModelOptions model;
+    common::ModelOptions model;
     std::size_t limit = 0;  // 0: all images
     std::size_t batch = 256;
     double min_accuracy = -1;  // percent; negative: no threshold
@@ -55,25 +53,32 @@ TestSet load_test_set(const std::string &dir, std::size_t limit) {
     return set;
 }
 
-// Views of images [begin, end) for di_model_predict_gray_batch; no copies.
-std::vector<di_gray_image> gray_views(const IdxImages &images, std::size_t begin, std::size_t end) {
-    std::vector<di_gray_image> views;
-    views.reserve(end - begin);
+// Views of images [begin, end) for the library's raw-grayscale path; no copies.
+void gray_views(const IdxImages &images, std::size_t begin, std::size_t end, std::vector<di_gray_image> &views) {
+    views.clear();
     for (std::size_t i = begin; i < end; ++i)
         views.push_back({images.image(i), images.cols, images.rows, std::size_t(images.cols)});
-    return views;
 }
 
-EvalResult evaluate(const digitinfer::Model &model, const TestSet &set, std::size_t batch) {
+// Only the best class of each image is needed: predict_into writes it into one
+// buffer reused by every batch, so the loop allocates nothing per image.
+EvalResult evaluate(const digitinfer::Model &model, const TestSet &set, std::size_t batch,
+                    const digitinfer::PredictOptions &predict) {
     EvalResult result;
     result.total = set.images.count;
+    std::vector<di_gray_image> views;
+    views.reserve(batch);
+    std::vector<di_prediction> predictions(batch);
+    digitinfer::ResultSpans out;
+    out.predictions = predictions;
     ProgressBar progress(result.total);
     const auto start = std::chrono::steady_clock::now();
     for (std::size_t begin = 0; begin < result.total; begin += batch) {
         const std::size_t end = std::min(result.total, begin + batch);
-        const auto predictions = model.predict_gray_batch(gray_views(set.images, begin, end));
+        gray_views(set.images, begin, end, views);
+        model.predict_into(views, out, predict);
         for (std::size_t i = begin; i < end; ++i)
-            result.correct += predictions[i - begin].digit == int(set.labels[i]);
+            result.correct += predictions[i - begin].class_index == int(set.labels[i]);
         progress.update(end);
     }
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -106,10 +111,10 @@ void print_json(const EvalResult &r, const EvalOptions &options, const std::stri
 }
 
 int run_eval(const EvalOptions &options) {
-    const auto loaded = load_model(options.model);
+    const auto loaded = common::load_model(options.model);
     const TestSet set = load_test_set(options.mnist_dir, options.limit);
     if (set.images.count == 0) throw std::runtime_error("the MNIST test set in '" + options.mnist_dir + "' is empty");
-    const EvalResult result = evaluate(loaded.model, set, options.batch);
+    const EvalResult result = evaluate(loaded.model, set, options.batch, options.model.predict_options());
     const bool passed = result.accuracy_percent() >= options.min_accuracy;
     if (options.json)
         print_json(result, options, loaded.path, passed);
@@ -131,11 +136,11 @@ Command add_eval_command(CLI::App &app) {
                     "Directory holding t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz")
         ->required()
         ->check(CLI::ExistingDirectory);
-    add_model_options(*sub, options->model);
+    common::add_model_options(*sub, options->model);
     sub->add_option("-n,--limit", options->limit, "Evaluate only the first N images (0 = all)");
     sub->add_option("-b,--batch", options->batch, "Images per batched forward")
         ->capture_default_str()
-        ->check(CLI::Range(std::size_t(1), kMaxBatch));
+        ->check(CLI::Range(std::size_t(1), std::size_t(DI_MAX_BATCH)));
     sub->add_option("--min-accuracy", options->min_accuracy, "Exit with 1 when accuracy (percent) is below X")
         ->check(CLI::Range(0.0, 100.0));
     sub->add_flag("--json", options->json, "Print a JSON summary");

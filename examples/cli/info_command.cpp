@@ -1,32 +1,20 @@
-// `digitinfer info [MODEL]`: what a model expects and returns.
+// `digitinfer info [MODEL]`: what a model expects and returns, and the limits it was loaded with.
 #include <cstdio>
 #include <iostream>
 #include <memory>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 #include "commands.hpp"
-#include "json_number.hpp"
-#include "model_locator.hpp"
+#include "info_json.hpp"
+#include "model_options.hpp"
 
 namespace cli {
 namespace {
 
 struct InfoOptions {
-    ModelOptions model;
+    common::ModelOptions model;
     bool json = false;
 };
-
-const char *output_kind_name(di_output_kind kind) {
-    switch (kind) {
-        case DI_OUTPUT_LOG_PROBABILITIES: return "log_probabilities";
-        case DI_OUTPUT_LOGITS: return "logits";
-        case DI_OUTPUT_PROBABILITIES: return "probabilities";
-        case DI_OUTPUT_AUTO: break;
-    }
-    return "unknown";
-}
 
 std::string join(const std::vector<std::string> &items, const char *separator) {
     std::string out;
@@ -42,37 +30,21 @@ void print_text(const std::string &path, const digitinfer::ModelInfo &i) {
     std::printf("std:           %g\n", double(i.std));
     std::printf("num_classes:   %d\n", i.num_classes);
     std::printf("labels:        %s\n", join(i.labels, " ").c_str());
-    std::printf("output kind:   %s\n", output_kind_name(i.output_kind));
+    std::printf("output kind:   %s\n", digitinfer::output_kind_name(i.output_kind).c_str());
     std::printf("has_metadata:  %s\n", i.has_metadata ? "yes" : "no");
-    std::printf("engine:        %s%s%s\n", engine_name(i.engine), i.engine_note.empty() ? "" : " - ",
-                i.engine_note.c_str());
+    std::printf("engine:        %s%s%s\n", digitinfer::engine_name(i.engine).c_str(),
+                i.engine_note.empty() ? "" : " - ", i.engine_note.c_str());
+    std::printf("threads:       %d per batched call\n", i.num_threads);
+    std::printf("limits:        %llu pixels, %llu encoded bytes per image\n",
+                static_cast<unsigned long long>(i.max_pixels), static_cast<unsigned long long>(i.max_encoded_bytes));
     std::printf("library:       %s (headers %s)\n", digitinfer::version().c_str(), DI_VERSION_STRING);
 }
 
-void print_json(const std::string &path, const digitinfer::ModelInfo &i) {
-    const nlohmann::ordered_json j = {
-        {"model", path},
-        {"name", i.name},
-        {"input", {{"channels", i.channels}, {"height", i.height}, {"width", i.width}}},
-        {"mean", json_number(i.mean)},
-        {"std", json_number(i.std)},
-        {"num_classes", i.num_classes},
-        {"labels", i.labels},
-        {"output_kind", output_kind_name(i.output_kind)},
-        {"has_metadata", i.has_metadata},
-        {"engine", engine_name(i.engine)},
-        {"engine_note", i.engine_note},
-        {"library_version", digitinfer::version()},
-        {"header_version", DI_VERSION_STRING},
-    };
-    std::cout << j.dump(2) << "\n";
-}
-
 int run_info(const InfoOptions &options) {
-    const auto loaded = load_model(options.model);
+    const auto loaded = common::load_model(options.model);
     const auto info = loaded.model.info();
     if (options.json)
-        print_json(loaded.path, info);
+        std::cout << common::info_json(loaded.path, info).dump(2) << "\n";
     else
         print_text(loaded.path, info);
     return 0;
@@ -82,9 +54,11 @@ int run_info(const InfoOptions &options) {
 
 Command add_info_command(CLI::App &app) {
     auto options = std::make_shared<InfoOptions>();
-    CLI::App *sub = app.add_subcommand("info", "Describe a model: input shape, normalization, labels, output");
-    sub->add_option("MODEL,-m,--model", options->model.path,
-                    "TorchScript model file (default: $DIGITINFER_MODEL, else the installed model)");
+    CLI::App *sub = app.add_subcommand(
+        "info", "Describe a model: input shape, normalization, labels, output, engine, limits");
+    sub->add_option("MODEL,-m,--model", options->model.path, common::kModelHelp);
+    // The rest of the model options: info then shows what they resolve to.
+    common::add_model_options(*sub, options->model, /*with_model=*/false);
     sub->add_flag("--json", options->json, "Print JSON");
     return {sub, [options] { return run_info(*options); }};
 }

@@ -23,11 +23,12 @@ std::string version_text() {
 }  // namespace
 
 int main(int argc, char **argv) {
-    CLI::App app{"DigitInfer: handwritten-digit classification with a TorchScript model", "digitinfer"};
+    CLI::App app{"DigitInfer: handwritten-digit classification, from image files to digits", "digitinfer"};
     app.set_version_flag("--version", version_text(), "Print the library and header versions and exit");
     app.require_subcommand(1);
     app.footer(
-        "Without --model, the model is $DIGITINFER_MODEL, else the installed convnet.scripted.pt.\n"
+        "Without --model, the model is $DIGITINFER_MODEL, else the installed convnet.dimodel (no libtorch needed);\n"
+        "TorchScript (.pt) models load through the libtorch plugin.\n"
         "Exit status: 0 success, 1 failure (bad model, image or data; accuracy below threshold), 2 usage error.");
 
     const std::vector<cli::Command> commands = {

@@ -1,23 +1,23 @@
 // `digitinfer predict IMAGE...`: classify image files, one result per image.
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "commands.hpp"
-#include "json_number.hpp"
-#include "model_locator.hpp"
+#include "model_options.hpp"
+#include "prediction_json.hpp"
 
 namespace cli {
 namespace {
 
 struct PredictOptions {
     std::vector<std::string> images;
-    ModelOptions model;
+    common::ModelOptions model;
     int top_k = 0;  // 0: only the best class
     bool json = false;
     bool batch = false;
@@ -27,22 +27,21 @@ struct PredictOptions {
 struct Outcome {
     std::string path;
     std::optional<digitinfer::Prediction> prediction;
-    std::string error;
+    std::string error;  // "DI_ERR_DECODE: ..." as digitinfer::Error::what() words it
 };
 
-// Runs `predict` for `path`, turning a library error into an error outcome.
-template <class Predict>
-Outcome attempt(const std::string &path, Predict predict) {
+Outcome predict_one(const digitinfer::Model &model, const std::string &path) {
     try {
-        return {path, predict(), {}};
+        return {path, model.predict_file(path), {}};
     } catch (const digitinfer::Error &e) {
         return {path, std::nullopt, e.what()};
     }
 }
 
-// One batched forward for every readable file. A batch fails as a whole, so
-// when it does we predict its images one by one to name the culprit(s).
-std::vector<Outcome> predict_batched(const digitinfer::Model &model, const std::vector<std::string> &paths) {
+// One batched call for every readable file. The library reports a status per
+// image, so a bad file costs only its own result, not a rerun of the batch.
+std::vector<Outcome> predict_batched(const digitinfer::Model &model, const std::vector<std::string> &paths,
+                                     const digitinfer::PredictOptions &predict) {
     std::vector<Outcome> outcomes;
     std::vector<std::vector<uint8_t>> files;
     std::vector<std::size_t> readable;  // indexes into outcomes, parallel to files
@@ -55,13 +54,18 @@ std::vector<Outcome> predict_batched(const digitinfer::Model &model, const std::
             outcomes.back().error = e.what();
         }
     }
-    if (files.empty()) return outcomes;
-    try {
-        auto predictions = model.predict_encoded_batch(files);
-        for (std::size_t i = 0; i < files.size(); ++i) outcomes[readable[i]].prediction = std::move(predictions[i]);
-    } catch (const digitinfer::Error &) {
-        for (std::size_t i = 0; i < files.size(); ++i)
-            outcomes[readable[i]] = attempt(paths[readable[i]], [&] { return model.predict_encoded(files[i]); });
+    for (std::size_t begin = 0; begin < files.size(); begin += DI_MAX_BATCH) {  // the C API's limit per call
+        const std::size_t end = std::min(files.size(), begin + std::size_t(DI_MAX_BATCH));
+        const std::vector<std::vector<uint8_t>> chunk(std::make_move_iterator(files.begin() + std::ptrdiff_t(begin)),
+                                                      std::make_move_iterator(files.begin() + std::ptrdiff_t(end)));
+        auto results = model.predict_encoded_each(chunk, predict);
+        for (std::size_t i = begin; i < end; ++i) {
+            Outcome &o = outcomes[readable[i]];
+            if (results[i - begin].ok())
+                o.prediction = std::move(results[i - begin].prediction);
+            else
+                o.error = results[i - begin].error().what();
+        }
     }
     return outcomes;
 }
@@ -84,26 +88,6 @@ void print_text(const Outcome &o, const digitinfer::ModelInfo &info, int top_k) 
     std::cout << "\n";
 }
 
-void print_json(const Outcome &o, const digitinfer::ModelInfo &info, int top_k) {
-    const auto &p = *o.prediction;
-    nlohmann::ordered_json j = {
-        {"path", o.path},
-        {"digit", p.digit},
-        {"label", info.labels.at(std::size_t(p.digit))},
-        {"probability", json_number(p.probability())},
-        {"probabilities", json_numbers(p.probabilities)},
-    };
-    if (top_k) {
-        nlohmann::ordered_json ranked = nlohmann::ordered_json::array();
-        for (const auto &r : p.top_k(std::size_t(top_k)))
-            ranked.push_back({{"digit", r.index},
-                              {"label", info.labels.at(std::size_t(r.index))},
-                              {"probability", json_number(r.probability)}});
-        j["top_k"] = std::move(ranked);
-    }
-    std::cout << j.dump() << "\n";
-}
-
 // Prints one outcome (errors to stderr); returns whether it was a success.
 bool report(const Outcome &o, const digitinfer::ModelInfo &info, const PredictOptions &options) {
     if (!o.prediction) {
@@ -111,22 +95,24 @@ bool report(const Outcome &o, const digitinfer::ModelInfo &info, const PredictOp
         return false;
     }
     if (options.json)
-        print_json(o, info, options.top_k);
+        std::cout << common::prediction_json(*o.prediction, info.labels, std::size_t(options.top_k), {{"path", o.path}})
+                         .dump()
+                  << "\n";
     else
         print_text(o, info, options.top_k);
     return true;
 }
 
 int run_predict(const PredictOptions &options) {
-    const auto loaded = load_model(options.model);
+    const auto loaded = common::load_model(options.model);
     const auto info = loaded.model.info();
     bool all_ok = true;
     if (options.batch) {
-        for (const auto &o : predict_batched(loaded.model, options.images)) all_ok &= report(o, info, options);
+        for (const auto &o : predict_batched(loaded.model, options.images, options.model.predict_options()))
+            all_ok &= report(o, info, options);
     } else {
         // One at a time, printing as we go so that long runs show progress.
-        for (const auto &path : options.images)
-            all_ok &= report(attempt(path, [&] { return loaded.model.predict_file(path); }), info, options);
+        for (const auto &path : options.images) all_ok &= report(predict_one(loaded.model, path), info, options);
     }
     return all_ok ? 0 : 1;
 }
@@ -137,11 +123,12 @@ Command add_predict_command(CLI::App &app) {
     auto options = std::make_shared<PredictOptions>();
     CLI::App *sub = app.add_subcommand("predict", "Classify image files (PNG, JPEG, BMP, GIF, PGM/PPM, TGA)");
     sub->add_option("IMAGE", options->images, "Image files to classify")->required();
-    add_model_options(*sub, options->model);
+    common::add_model_options(*sub, options->model);
     sub->add_option("-k,--top-k", options->top_k, "Also show the K most probable classes")
         ->check(CLI::Range(1, 1 << 20));
     sub->add_flag("--json", options->json, "Print one JSON object per image (JSON Lines)");
-    sub->add_flag("--batch", options->batch, "Predict all images in one batched forward");
+    sub->add_flag("--batch", options->batch,
+                  "Predict all images in one batched call (a bad image fails alone, with its own error)");
     return {sub, [options] { return run_predict(*options); }};
 }
 

@@ -5,7 +5,7 @@
 
 #include "commands.hpp"
 #include "image_write.hpp"
-#include "model_locator.hpp"
+#include "model_options.hpp"
 
 namespace cli {
 namespace {
@@ -14,12 +14,12 @@ struct PreprocessOptions {
     std::string image;
     std::string png_out;
     std::string tensor_out;  // empty: no tensor file
-    ModelOptions model;
+    common::ModelOptions model;
 };
 
 int run_preprocess(const PreprocessOptions &options) {
     // The model decides the output size and the normalization.
-    const auto loaded = load_model(options.model);
+    const auto loaded = common::load_model(options.model);
     const auto p = loaded.model.preprocess_file(options.image);
     write_gray_png(options.png_out, p.image, p.width, p.height);
     std::printf("wrote %s (%dx%d grayscale)\n", options.png_out.c_str(), p.width, p.height);
@@ -40,7 +40,7 @@ Command add_preprocess_command(CLI::App &app) {
     sub->add_option("-o,--output", options->png_out, "PNG file to write")->required();
     sub->add_option("--tensor", options->tensor_out,
                     "Also write the normalized C x H x W tensor as raw float32 (native byte order)");
-    add_model_options(*sub, options->model);
+    common::add_model_options(*sub, options->model);
     return {sub, [options] { return run_preprocess(*options); }};
 }
 

@@ -1,12 +1,17 @@
 // Predicts the digit in each image file with the DigitInfer C++ API, in one batch.
 // Usage: predict_cpp MODEL IMAGE...
+// MODEL is best a compiled model, such as the installed share/digitinfer/models/convnet.dimodel:
+// it loads in milliseconds without libtorch. A TorchScript file (convnet.scripted.pt) loads the
+// same way through the libtorch plugin.
 #include <iostream>
 
 #include <digitinfer/digitinfer.hpp>
 
 int main(int argc, char **argv) try {
     if (argc < 3) {
-        std::cerr << "usage: " << argv[0] << " MODEL IMAGE...\n";
+        std::cerr << "usage: " << argv[0] << " MODEL IMAGE...\n"
+                  << "  MODEL: a .dimodel (e.g. convnet.dimodel, no libtorch needed),\n"
+                  << "         or a TorchScript .pt (e.g. convnet.scripted.pt, through the libtorch plugin)\n";
         return 2;
     }
     const digitinfer::Model model(argv[1]);

@@ -23,7 +23,7 @@
  * -----
  *     di_model *model = NULL;
  *     di_load_options opts = di_load_options_default();
- *     if (di_model_load_file("convnet.scripted.pt", &opts, &model) != DI_OK) {
+ *     if (di_model_load_file("convnet.dimodel", &opts, &model) != DI_OK) {
  *         fprintf(stderr, "%s\n", di_last_error_message());
  *         return 1;
  *     }
@@ -33,6 +33,16 @@
  *     if (di_model_predict_encoded(model, png_bytes, png_size, &out) == DI_OK)
  *         printf("digit %d (p = %.3f)\n", p.class_index, p.probability);
  *     di_model_free(model);
+ *
+ * A TorchScript file (convnet.scripted.pt) loads the same way when the
+ * libtorch plugin is installed; a .dimodel needs no libtorch at all.
+ *
+ * Threads
+ * -------
+ * A call on a batch uses up to di_load_options.num_threads threads (0: all
+ * cores), or di_predict_options.num_threads for that call. A server that
+ * calls from many threads at once should load with num_threads = 1 (or pass
+ * 1 per call): with 0, every concurrent call starts a team of all cores.
  */
 #ifndef DIGITINFER_DIGITINFER_H
 #define DIGITINFER_DIGITINFER_H
@@ -56,7 +66,7 @@ typedef enum di_status {
     DI_ERR_INVALID_ARGUMENT = -1,   /**< NULL pointer, zero or absurd size, bad option */
     DI_ERR_IO = -2,                 /**< a file could not be opened or read */
     DI_ERR_DECODE = -3,             /**< image bytes are corrupt, truncated or of an unknown format */
-    DI_ERR_MODEL = -4,              /**< model file is not TorchScript, or has the wrong shapes */
+    DI_ERR_MODEL = -4,              /**< not a model file (.dimodel or TorchScript), wrong shapes, or no plugin for it */
     DI_ERR_OUT_OF_MEMORY = -5,      /**< an allocation failed */
     DI_ERR_BUFFER_TOO_SMALL = -6,   /**< a caller-provided output buffer is too small */
     DI_ERR_INFERENCE = -7,          /**< the forward pass failed */
@@ -105,6 +115,23 @@ typedef enum di_engine {
     DI_ENGINE_LIBTORCH_REFERENCE = 3 /**< libtorch on the module exactly as loaded (eval mode) */
 } di_engine;
 
+/** Name of an engine: "auto", "native", "libtorch" or "reference"; "unknown" for other values. Never NULL. */
+DI_API const char *di_engine_name(di_engine engine);
+
+/** The di_engine called `name` (as di_engine_name spells it); DI_ERR_INVALID_ARGUMENT for other names. */
+DI_API di_status di_engine_from_name(const char *name, di_engine *out);
+
+/** Name of an output kind: "auto", "log_probabilities", "logits" or "probabilities"; "unknown" otherwise. */
+DI_API const char *di_output_kind_name(di_output_kind kind);
+
+/** The di_output_kind called `name` (as di_output_kind_name spells it, or "log_softmax" / "softmax"). */
+DI_API di_status di_output_kind_from_name(const char *name, di_output_kind *out);
+
+/** Pillow's decompression-bomb limit (2 x Image.MAX_IMAGE_PIXELS): the default and largest max_pixels. */
+#define DI_DEFAULT_MAX_PIXELS 178956970u
+/** Default and largest max_encoded_bytes: 1 GiB. */
+#define DI_DEFAULT_MAX_ENCODED_BYTES 1073741824u
+
 /** Options for di_model_load_file / di_model_load_memory. */
 typedef struct di_load_options {
     uint32_t struct_size;        /**< sizeof(di_load_options); set by di_load_options_default() */
@@ -112,6 +139,12 @@ typedef struct di_load_options {
                                       process-wide: a nonzero value also sets it */
     int32_t output_kind;         /**< a di_output_kind; DI_OUTPUT_AUTO = metadata, else detected */
     int32_t engine;              /**< a di_engine; default DI_ENGINE_AUTO */
+    /* Since 1.1: */
+    uint64_t max_pixels;         /**< largest image (width x height, decoded or gray) a predict call accepts;
+                                      in [1, DI_DEFAULT_MAX_PIXELS], default DI_DEFAULT_MAX_PIXELS. Larger
+                                      images fail with DI_ERR_DECODE (encoded) or DI_ERR_INVALID_ARGUMENT (gray) */
+    uint64_t max_encoded_bytes;  /**< largest encoded image file accepted (DI_ERR_DECODE beyond); in
+                                      [1, DI_DEFAULT_MAX_ENCODED_BYTES], default DI_DEFAULT_MAX_ENCODED_BYTES */
 } di_load_options;
 
 /** Default load options. */
@@ -156,6 +189,10 @@ typedef struct di_model_info {
     const char *name;            /**< model name, borrowed: valid while the model lives */
     int32_t engine;              /**< the di_engine running the forward pass, never DI_ENGINE_AUTO */
     const char *engine_note;     /**< why DI_ENGINE_AUTO fell back to libtorch, or ""; borrowed like name */
+    /* Since 1.1: */
+    int32_t num_threads;         /**< threads a batched call uses when the call does not say (resolved: >= 1) */
+    uint64_t max_pixels;         /**< the model's image size limit (di_load_options.max_pixels) */
+    uint64_t max_encoded_bytes;  /**< the model's encoded size limit (di_load_options.max_encoded_bytes) */
 } di_model_info;
 
 /** An info struct with struct_size set, ready for di_model_get_info. */
@@ -208,6 +245,9 @@ typedef struct di_outputs {
 /** Outputs with every pointer NULL and zero capacity. */
 DI_API di_outputs di_outputs_default(void);
 
+/** Largest `count` of one predict call. */
+#define DI_MAX_BATCH 65536u
+
 /** Predicts one encoded image file. */
 DI_API di_status di_model_predict_encoded(const di_model *model, const void *data, size_t size,
                                           const di_outputs *out);
@@ -225,12 +265,70 @@ DI_API di_status di_model_predict_gray_batch(const di_model *model, const di_gra
                                              size_t count, const di_outputs *out);
 
 /**
- * Predicts from already-normalized float32 tensors (what the Flask /test
- * protocol sends): `count` images of C x H x W floats each, back to back, C
+ * Predicts from already-normalized float32 tensors: `count` images of C x H x W floats each, back to back, C
  * order. `num_floats` must equal count * C * H * W.
  */
 DI_API di_status di_model_predict_tensor(const di_model *model, const float *data, size_t num_floats,
                                          size_t count, const di_outputs *out);
+
+/* ------------------------------------------------------------------------ */
+/* Predict with per-call options and per-image statuses (since 1.1)          */
+/* ------------------------------------------------------------------------ */
+
+/** Options of one *_ex predict call. */
+typedef struct di_predict_options {
+    uint32_t struct_size;  /**< sizeof(di_predict_options); set by di_predict_options_default() */
+    int32_t num_threads;   /**< threads for this call (preprocessing and the native engine); 0 = the
+                                model's num_threads. libtorch forwards use its process-wide count */
+} di_predict_options;
+
+/** Default predict options: the model's own settings. */
+DI_API di_predict_options di_predict_options_default(void);
+
+/**
+ * Where an *_ex call writes its results; the caller owns every array, each
+ * may be NULL. For a call on `count` images:
+ */
+typedef struct di_results {
+    uint32_t struct_size;         /**< sizeof(di_results); set by di_results_default() */
+    di_prediction *predictions;   /**< `count` entries */
+    float *probabilities;         /**< count x num_classes, row-major */
+    float *log_probabilities;     /**< count x num_classes, row-major */
+    size_t scores_capacity;       /**< floats available in each non-NULL score array */
+    di_status *statuses;          /**< `count` entries. When set, one bad image does not fail the call:
+                                       statuses[i] is image i's status, a failed image's prediction is
+                                       {-1, 0} and its score rows NaN, and the call returns DI_OK unless
+                                       its arguments are wrong. When NULL, the first bad image fails the
+                                       whole call, as in the functions above */
+    const char **messages;        /**< `count` entries, used only with `statuses`: "" or why image i
+                                       failed. Borrowed: valid until the thread's next DigitInfer call */
+} di_results;
+
+/** Results with struct_size set and every pointer NULL. */
+DI_API di_results di_results_default(void);
+
+/** Predicts `count` encoded images. `opts` may be NULL (the model's settings). */
+DI_API di_status di_model_predict_encoded_ex(const di_model *model, const di_encoded_image *images, size_t count,
+                                             const di_predict_options *opts, const di_results *results);
+
+/** Predicts `count` raw grayscale images. `opts` may be NULL. */
+DI_API di_status di_model_predict_gray_ex(const di_model *model, const di_gray_image *images, size_t count,
+                                          const di_predict_options *opts, const di_results *results);
+
+/**
+ * Predicts `count` normalized C x H x W float32 tensors, back to back
+ * (`num_floats` = count * C * H * W). With `statuses`, a tensor holding a
+ * non-finite value fails alone. `opts` may be NULL.
+ */
+DI_API di_status di_model_predict_tensor_ex(const di_model *model, const float *data, size_t num_floats,
+                                            size_t count, const di_predict_options *opts,
+                                            const di_results *results);
+
+/*
+ * Memory: each calling thread keeps the buffers of its last call for the next
+ * one (no allocation in steady state), up to 16 MiB; a larger batch's buffers
+ * are released when the call returns, so a thread never pins more than that.
+ */
 
 /* ------------------------------------------------------------------------ */
 /* Preprocessing only                                                        */

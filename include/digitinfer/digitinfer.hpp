@@ -1,11 +1,12 @@
 // DigitInfer C++ API: a header-only, RAII, exception-based wrapper over the C API.
 //
-//     digitinfer::Model model("convnet.scripted.pt");
+//     digitinfer::Model model("convnet.dimodel");   // or a TorchScript .pt, with the libtorch plugin
 //     digitinfer::Prediction p = model.predict_file("digit.png");
 //     std::cout << p.digit << " " << p.probability() << "\n";
 //
-// Every failure throws digitinfer::Error, which carries the C status code.
-// No torch header is needed: this file includes only the C API.
+// Every failure throws digitinfer::Error, which carries the C status code;
+// the *_each batch calls instead report a status per image. No torch header
+// is needed: this file includes only the C API.
 #ifndef DIGITINFER_DIGITINFER_HPP
 #define DIGITINFER_DIGITINFER_HPP
 
@@ -17,6 +18,7 @@
 #include <numeric>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -53,6 +55,51 @@ inline std::vector<uint8_t> read_file(const std::string &path) {
 /// Version of the loaded library ("MAJOR.MINOR.PATCH").
 inline std::string version() { return di_version(); }
 
+/// "auto", "native", "libtorch" or "reference" (the C API's names); "unknown" for other values.
+inline std::string engine_name(di_engine engine) { return di_engine_name(engine); }
+
+/// The engine called `name`; throws Error(DI_ERR_INVALID_ARGUMENT) for an unknown name.
+inline di_engine engine_from_name(const std::string &name) {
+    di_engine engine = DI_ENGINE_AUTO;
+    detail::check(di_engine_from_name(name.c_str(), &engine));
+    return engine;
+}
+
+/// "auto", "log_probabilities", "logits" or "probabilities"; "unknown" for other values.
+inline std::string output_kind_name(di_output_kind kind) { return di_output_kind_name(kind); }
+
+/// The output kind called `name` (also "log_softmax", "softmax"); throws Error for an unknown name.
+inline di_output_kind output_kind_from_name(const std::string &name) {
+    di_output_kind kind = DI_OUTPUT_AUTO;
+    detail::check(di_output_kind_from_name(name.c_str(), &kind));
+    return kind;
+}
+
+/// A view of `size()` contiguous T owned by someone else (std::span before C++20); empty by default.
+/// Built from a pointer and a size, a C array, or any container with data() and size().
+template <class T>
+class Span {
+public:
+    constexpr Span() noexcept = default;
+    constexpr Span(T *data, size_t size) noexcept : data_(data), size_(size) {}
+    template <size_t N>
+    constexpr Span(T (&array)[N]) noexcept : data_(array), size_(N) {}
+    template <class Container,
+              class = std::enable_if_t<std::is_convertible_v<decltype(std::declval<Container &>().data()), T *>>>
+    constexpr Span(Container &container) noexcept : data_(container.data()), size_(container.size()) {}
+
+    constexpr T *data() const noexcept { return data_; }
+    constexpr size_t size() const noexcept { return size_; }
+    constexpr bool empty() const noexcept { return size_ == 0; }
+    constexpr T &operator[](size_t i) const noexcept { return data_[i]; }
+    constexpr T *begin() const noexcept { return data_; }
+    constexpr T *end() const noexcept { return data_ + size_; }
+
+private:
+    T *data_ = nullptr;
+    size_t size_ = 0;
+};
+
 /// One class and its probability.
 struct Ranked {
     int index;
@@ -80,6 +127,29 @@ struct Prediction {
     }
 };
 
+/// The outcome for one image of a per-image batch call (the *_each functions).
+struct ImageResult {
+    di_status status = DI_OK;  ///< DI_OK, or why this image failed
+    std::string message;       ///< "" on success, else the library's explanation
+    Prediction prediction;     ///< digit -1 and no probabilities when the image failed
+
+    bool ok() const noexcept { return status == DI_OK; }
+    /// The failure as the exception a throwing call would raise ("DI_ERR_DECODE: ..."). Only when !ok().
+    Error error() const { return Error(status, message); }
+};
+
+/// Caller-owned storage for the results of `count` images (predict_into): nothing is allocated per call.
+/// Each span may be empty (that result is not wanted) or must hold at least what the comment says.
+struct ResultSpans {
+    Span<di_prediction> predictions;  ///< `count` entries
+    Span<float> probabilities;        ///< count x num_classes, row-major
+    Span<float> log_probabilities;    ///< count x num_classes, row-major
+    Span<di_status> statuses;         ///< `count` entries. Set: a bad image gets its status and the call does
+                                      ///< not throw for it (see di_results.statuses). Empty: a bad image throws
+    Span<const char *> messages;      ///< `count` entries, with statuses: "" or why. Borrowed: valid until the
+                                      ///< thread's next DigitInfer call
+};
+
 /// The preprocessed input: what the model sees.
 struct Preprocessed {
     int width = 0, height = 0;
@@ -87,47 +157,75 @@ struct Preprocessed {
     std::vector<float> tensor;   ///< normalized C x height x width floats
 };
 
+/// The [N, channels, height, width] input a model takes.
+struct InputShape {
+    int channels = 0, height = 0, width = 0;
+
+    /// Floats in one image's tensor: channels x height x width.
+    size_t floats() const noexcept { return size_t(channels) * size_t(height) * size_t(width); }
+};
+
 /// Description of a loaded model.
 struct ModelInfo {
-    int channels, height, width, num_classes;
-    float mean, std;
-    di_output_kind output_kind;
-    bool has_metadata;
+    int channels = 0, height = 0, width = 0, num_classes = 0;
+    float mean = 0, std = 0;
+    di_output_kind output_kind = DI_OUTPUT_AUTO;
+    bool has_metadata = false;
     std::string name;
     std::vector<std::string> labels;
-    di_engine engine;
+    di_engine engine = DI_ENGINE_AUTO;
     std::string engine_note;
+    // Since 1.1:
+    int num_threads = 0;              ///< threads a batched call uses when its PredictOptions do not say
+    uint64_t max_pixels = 0;          ///< largest image (width x height) accepted
+    uint64_t max_encoded_bytes = 0;   ///< largest encoded file accepted
 };
 
 /// Load options; see di_load_options.
 struct LoadOptions {
-    int num_threads = 0;
+    int num_threads = 0;  ///< threads for one batched call, 0 = all cores; nonzero also sets libtorch's count
     di_output_kind output_kind = DI_OUTPUT_AUTO;
     di_engine engine = DI_ENGINE_AUTO;
+    // Since 1.1:
+    uint64_t max_pixels = DI_DEFAULT_MAX_PIXELS;                  ///< in [1, DI_DEFAULT_MAX_PIXELS]
+    uint64_t max_encoded_bytes = DI_DEFAULT_MAX_ENCODED_BYTES;    ///< in [1, DI_DEFAULT_MAX_ENCODED_BYTES]
+};
+
+/// Options of one predict call; see di_predict_options.
+struct PredictOptions {
+    int num_threads = 0;  ///< threads for this call (preprocessing, native engine); 0 = the model's
 };
 
 /// A loaded model. Move-only; may be empty (default-constructed or moved from).
+/// Besides the handle it keeps the class count and input shape, read once at load:
+/// they never change, and predict calls need them to size their results.
 /// Thread-safety: const member functions may be called from many threads at once.
 class Model {
 public:
     Model() = default;
     explicit Model(const std::string &path, const LoadOptions &options = {}) {
-        di_load_options o = to_c(options);
+        const di_load_options o = to_c(options);
         detail::check(di_model_load_file(path.c_str(), &o, &model_));
+        cache_description();
     }
     static Model from_memory(const void *data, size_t size, const LoadOptions &options = {}) {
-        Model m;
-        di_load_options o = to_c(options);
-        detail::check(di_model_load_memory(data, size, &o, &m.model_));
-        return m;
+        di_model *handle = nullptr;
+        const di_load_options o = to_c(options);
+        detail::check(di_model_load_memory(data, size, &o, &handle));
+        return Model(handle);
     }
     /// Takes ownership of a handle from the C API.
-    explicit Model(di_model *handle) noexcept : model_(handle) {}
-    Model(Model &&other) noexcept : model_(std::exchange(other.model_, nullptr)) {}
+    explicit Model(di_model *handle) noexcept : model_(handle) { cache_description(); }
+    Model(Model &&other) noexcept
+        : model_(std::exchange(other.model_, nullptr)),
+          num_classes_(std::exchange(other.num_classes_, 0)),
+          shape_(std::exchange(other.shape_, InputShape{})) {}
     Model &operator=(Model &&other) noexcept {
         if (this != &other) {
             di_model_free(model_);
             model_ = std::exchange(other.model_, nullptr);
+            num_classes_ = std::exchange(other.num_classes_, 0);
+            shape_ = std::exchange(other.shape_, InputShape{});
         }
         return *this;
     }
@@ -138,14 +236,36 @@ public:
     explicit operator bool() const noexcept { return model_ != nullptr; }
     di_model *get() const noexcept { return model_; }
     /// Gives up ownership: the caller must di_model_free the handle.
-    di_model *release() noexcept { return std::exchange(model_, nullptr); }
+    di_model *release() noexcept {
+        num_classes_ = 0;
+        shape_ = InputShape{};
+        return std::exchange(model_, nullptr);
+    }
 
+    /// Length of each probability row (0 for an empty Model). No C call.
+    int num_classes() const noexcept { return num_classes_; }
+    /// The input the model takes (all 0 for an empty Model). No C call.
+    InputShape input_shape() const noexcept { return shape_; }
+
+    /// The full description, labels included (one C call per label: not for a hot path).
     ModelInfo info() const {
         di_model_info c = di_model_info_default();
         detail::check(di_model_get_info(model_, &c));
-        ModelInfo i{c.input_channels, c.input_height, c.input_width, c.num_classes, c.mean, c.std,
-                    static_cast<di_output_kind>(c.output_kind), c.has_metadata != 0, c.name, {},
-                    static_cast<di_engine>(c.engine), c.engine_note};
+        ModelInfo i;
+        i.channels = c.input_channels;
+        i.height = c.input_height;
+        i.width = c.input_width;
+        i.num_classes = c.num_classes;
+        i.mean = c.mean;
+        i.std = c.std;
+        i.output_kind = static_cast<di_output_kind>(c.output_kind);
+        i.has_metadata = c.has_metadata != 0;
+        i.name = c.name;
+        i.engine = static_cast<di_engine>(c.engine);
+        i.engine_note = c.engine_note;
+        i.num_threads = c.num_threads;
+        i.max_pixels = c.max_pixels;
+        i.max_encoded_bytes = c.max_encoded_bytes;
         for (int k = 0; k < c.num_classes; ++k) {
             const char *label = nullptr;
             detail::check(di_model_get_label(model_, k, &label));
@@ -157,6 +277,8 @@ public:
     /// Writes the model as a .dimodel (see di_model_export_native).
     void export_native(const std::string &path) const { detail::check(di_model_export_native(model_, path.c_str())); }
 
+    // ---------------------------------------------------------------- one result per image, throwing
+
     Prediction predict_encoded(const void *data, size_t size) const {
         return run(1, [&](const di_outputs *o) { return di_model_predict_encoded(model_, data, size, o); })[0];
     }
@@ -165,11 +287,18 @@ public:
     }
     Prediction predict_file(const std::string &path) const { return predict_encoded(read_file(path)); }
 
+    /// One batched call; the first bad image throws (predict_encoded_each reports each instead).
     std::vector<Prediction> predict_encoded_batch(const std::vector<std::vector<uint8_t>> &files) const {
-        std::vector<di_encoded_image> images;
-        for (const auto &f : files) images.push_back({f.data(), f.size()});
+        const auto images = encoded_views(files);
         return run(images.size(), [&](const di_outputs *o) {
             return di_model_predict_encoded_batch(model_, images.data(), images.size(), o);
+        });
+    }
+    std::vector<Prediction> predict_encoded_batch(const std::vector<std::vector<uint8_t>> &files,
+                                                  const PredictOptions &options) const {
+        const auto images = encoded_views(files);
+        return run_ex(images.size(), options, [&](const di_predict_options *o, const di_results *r) {
+            return di_model_predict_encoded_ex(model_, images.data(), images.size(), o, r);
         });
     }
 
@@ -182,6 +311,12 @@ public:
             return di_model_predict_gray_batch(model_, images.data(), images.size(), o);
         });
     }
+    std::vector<Prediction> predict_gray_batch(const std::vector<di_gray_image> &images,
+                                               const PredictOptions &options) const {
+        return run_ex(images.size(), options, [&](const di_predict_options *o, const di_results *r) {
+            return di_model_predict_gray_ex(model_, images.data(), images.size(), o, r);
+        });
+    }
 
     /// `tensor` holds `count` normalized C x H x W images back to back.
     std::vector<Prediction> predict_tensor(const std::vector<float> &tensor, size_t count = 1) const {
@@ -189,15 +324,81 @@ public:
             return di_model_predict_tensor(model_, tensor.data(), tensor.size(), count, o);
         });
     }
+    std::vector<Prediction> predict_tensor(const std::vector<float> &tensor, size_t count,
+                                           const PredictOptions &options) const {
+        return run_ex(count, options, [&](const di_predict_options *o, const di_results *r) {
+            return di_model_predict_tensor_ex(model_, tensor.data(), tensor.size(), count, o, r);
+        });
+    }
+
+    // ---------------------------------------------------------------- a status per image
+
+    /// One batched call; a bad image gets its own status and message instead of failing the others.
+    /// Throws only for what is wrong with the call itself (empty model, too many images, ...).
+    std::vector<ImageResult> predict_encoded_each(const std::vector<std::vector<uint8_t>> &files,
+                                                  const PredictOptions &options = {}) const {
+        const auto images = encoded_views(files);
+        return run_each(images.size(), options, [&](const di_predict_options *o, const di_results *r) {
+            return di_model_predict_encoded_ex(model_, images.data(), images.size(), o, r);
+        });
+    }
+    std::vector<ImageResult> predict_gray_each(const std::vector<di_gray_image> &images,
+                                               const PredictOptions &options = {}) const {
+        return run_each(images.size(), options, [&](const di_predict_options *o, const di_results *r) {
+            return di_model_predict_gray_ex(model_, images.data(), images.size(), o, r);
+        });
+    }
+    /// `tensor` holds `count` normalized C x H x W images; one holding a NaN or infinity fails alone.
+    std::vector<ImageResult> predict_tensor_each(const std::vector<float> &tensor, size_t count,
+                                                 const PredictOptions &options = {}) const {
+        return run_each(count, options, [&](const di_predict_options *o, const di_results *r) {
+            return di_model_predict_tensor_ex(model_, tensor.data(), tensor.size(), count, o, r);
+        });
+    }
+
+    // ---------------------------------------------------------------- into caller-provided storage
+
+    /// Predicts images.size() encoded images into `out`; allocates nothing (the library reuses its
+    /// per-thread buffers). Throws Error when the call fails, or for a bad image when out.statuses is empty.
+    void predict_into(Span<const di_encoded_image> images, const ResultSpans &out,
+                      const PredictOptions &options = {}) const {
+        const di_results r = to_c(images.size(), out);
+        const di_predict_options o = to_c(options);
+        detail::check(di_model_predict_encoded_ex(model_, images.data(), images.size(), &o, &r));
+    }
+    /// Same, for raw grayscale images.
+    void predict_into(Span<const di_gray_image> images, const ResultSpans &out,
+                      const PredictOptions &options = {}) const {
+        const di_results r = to_c(images.size(), out);
+        const di_predict_options o = to_c(options);
+        detail::check(di_model_predict_gray_ex(model_, images.data(), images.size(), &o, &r));
+    }
+    /// Same, for `count` normalized C x H x W tensors back to back.
+    void predict_tensor_into(Span<const float> tensor, size_t count, const ResultSpans &out,
+                             const PredictOptions &options = {}) const {
+        const di_results r = to_c(count, out);
+        const di_predict_options o = to_c(options);
+        detail::check(di_model_predict_tensor_ex(model_, tensor.data(), tensor.size(), count, &o, &r));
+    }
+    /// One encoded image: its best class into `prediction`, its rows into the (optional) score spans.
+    void predict_into(const void *data, size_t size, di_prediction &prediction, Span<float> probabilities = {},
+                      Span<float> log_probabilities = {}) const {
+        const di_encoded_image image{data, size};
+        ResultSpans out;
+        out.predictions = Span<di_prediction>(&prediction, 1);
+        out.probabilities = probabilities;
+        out.log_probabilities = log_probabilities;
+        predict_into(Span<const di_encoded_image>(&image, 1), out);
+    }
+
+    // ---------------------------------------------------------------- preprocessing only
 
     Preprocessed preprocess_encoded(const void *data, size_t size) const {
-        di_model_info c = di_model_info_default();
-        detail::check(di_model_get_info(model_, &c));
         Preprocessed p;
-        p.width = c.input_width;
-        p.height = c.input_height;
-        p.image.resize(size_t(c.input_width) * size_t(c.input_height));
-        p.tensor.resize(p.image.size() * size_t(c.input_channels));
+        p.width = shape_.width;
+        p.height = shape_.height;
+        p.image.resize(size_t(shape_.width) * size_t(shape_.height));
+        p.tensor.resize(shape_.floats());
         detail::check(di_model_preprocess_encoded(model_, data, size, p.image.data(), p.image.size(),
                                                   p.tensor.data(), p.tensor.size()));
         return p;
@@ -213,34 +414,131 @@ private:
         o.num_threads = options.num_threads;
         o.output_kind = options.output_kind;
         o.engine = options.engine;
+        o.max_pixels = options.max_pixels;
+        o.max_encoded_bytes = options.max_encoded_bytes;
         return o;
     }
+    static di_predict_options to_c(const PredictOptions &options) {
+        di_predict_options o = di_predict_options_default();
+        o.num_threads = options.num_threads;
+        return o;
+    }
+    // The C API cannot check the lengths of the per-image arrays (it gets bare pointers): we do.
+    static di_results to_c(size_t count, const ResultSpans &out) {
+        const auto too_small = [count](size_t size) { return size != 0 && size < count; };
+        if (too_small(out.predictions.size()) || too_small(out.statuses.size()) || too_small(out.messages.size()))
+            throw Error(DI_ERR_BUFFER_TOO_SMALL, "a ResultSpans span holds fewer than the " + std::to_string(count) +
+                                                     " entries of the call");
+        if (!out.messages.empty() && out.statuses.empty())
+            throw Error(DI_ERR_INVALID_ARGUMENT, "ResultSpans.messages needs ResultSpans.statuses");
+        di_results r = di_results_default();
+        r.predictions = out.predictions.empty() ? nullptr : out.predictions.data();
+        r.probabilities = out.probabilities.empty() ? nullptr : out.probabilities.data();
+        r.log_probabilities = out.log_probabilities.empty() ? nullptr : out.log_probabilities.data();
+        // One capacity for both score arrays: the smaller, so the library never writes past either.
+        if (r.probabilities && r.log_probabilities)
+            r.scores_capacity = std::min(out.probabilities.size(), out.log_probabilities.size());
+        else
+            r.scores_capacity = r.probabilities ? out.probabilities.size() : out.log_probabilities.size();
+        r.statuses = out.statuses.empty() ? nullptr : out.statuses.data();
+        r.messages = out.messages.empty() ? nullptr : out.messages.data();
+        return r;
+    }
 
-    template <class Call>
-    std::vector<Prediction> run(size_t count, Call call) const {
+    static std::vector<di_encoded_image> encoded_views(const std::vector<std::vector<uint8_t>> &files) {
+        std::vector<di_encoded_image> images;
+        images.reserve(files.size());
+        for (const auto &f : files) images.push_back({f.data(), f.size()});
+        return images;
+    }
+
+    void cache_description() noexcept {
         di_model_info c = di_model_info_default();
-        detail::check(di_model_get_info(model_, &c));
-        const size_t classes = size_t(c.num_classes);
-        std::vector<di_prediction> predictions(count);
-        std::vector<float> probs(count * classes), logs(count * classes);
-        di_outputs o = di_outputs_default();
-        o.predictions = predictions.data();
-        o.probabilities = probs.data();
-        o.log_probabilities = logs.data();
-        o.scores_capacity = probs.size();
-        detail::check(call(&o));
-        std::vector<Prediction> out(count);
-        for (size_t i = 0; i < count; ++i) {
-            out[i].digit = predictions[i].class_index;
-            out[i].probabilities.assign(probs.begin() + std::ptrdiff_t(i * classes),
-                                        probs.begin() + std::ptrdiff_t((i + 1) * classes));
-            out[i].log_probabilities.assign(logs.begin() + std::ptrdiff_t(i * classes),
-                                            logs.begin() + std::ptrdiff_t((i + 1) * classes));
+        if (model_ && di_model_get_info(model_, &c) == DI_OK) {
+            num_classes_ = c.num_classes;
+            shape_.channels = c.input_channels;
+            shape_.height = c.input_height;
+            shape_.width = c.input_width;
         }
+    }
+
+    // Storage for `count` results, filled by one C call, then split into Predictions.
+    struct Scores {
+        std::vector<di_prediction> predictions;
+        std::vector<float> probs, logs;
+        size_t classes;
+        Scores(size_t count, size_t num_classes)
+            : predictions(count), probs(count * num_classes), logs(count * num_classes), classes(num_classes) {}
+        Prediction at(size_t i) const {
+            Prediction p;
+            p.digit = predictions[i].class_index;
+            p.probabilities.assign(probs.begin() + std::ptrdiff_t(i * classes),
+                                   probs.begin() + std::ptrdiff_t((i + 1) * classes));
+            p.log_probabilities.assign(logs.begin() + std::ptrdiff_t(i * classes),
+                                       logs.begin() + std::ptrdiff_t((i + 1) * classes));
+            return p;
+        }
+    };
+
+    template <class Call>  // Call: di_status(const di_outputs *)
+    std::vector<Prediction> run(size_t count, Call call) const {
+        Scores s(count, size_t(num_classes_));
+        di_outputs o = di_outputs_default();
+        o.predictions = s.predictions.data();
+        o.probabilities = s.probs.data();
+        o.log_probabilities = s.logs.data();
+        o.scores_capacity = s.probs.size();
+        detail::check(call(&o));
+        std::vector<Prediction> out;
+        out.reserve(count);
+        for (size_t i = 0; i < count; ++i) out.push_back(s.at(i));
+        return out;
+    }
+
+    template <class Call>  // Call: di_status(const di_predict_options *, const di_results *)
+    std::vector<Prediction> run_ex(size_t count, const PredictOptions &options, Call call) const {
+        Scores s(count, size_t(num_classes_));
+        di_results r = di_results_default();
+        r.predictions = s.predictions.data();
+        r.probabilities = s.probs.data();
+        r.log_probabilities = s.logs.data();
+        r.scores_capacity = s.probs.size();
+        const di_predict_options o = to_c(options);
+        detail::check(call(&o, &r));
+        std::vector<Prediction> out;
+        out.reserve(count);
+        for (size_t i = 0; i < count; ++i) out.push_back(s.at(i));
+        return out;
+    }
+
+    template <class Call>  // Call: di_status(const di_predict_options *, const di_results *)
+    std::vector<ImageResult> run_each(size_t count, const PredictOptions &options, Call call) const {
+        Scores s(count, size_t(num_classes_));
+        std::vector<di_status> statuses(count, DI_OK);
+        std::vector<const char *> messages(count, nullptr);
+        di_results r = di_results_default();
+        r.predictions = s.predictions.data();
+        r.probabilities = s.probs.data();
+        r.log_probabilities = s.logs.data();
+        r.scores_capacity = s.probs.size();
+        r.statuses = statuses.data();
+        r.messages = messages.data();
+        const di_predict_options o = to_c(options);
+        detail::check(call(&o, &r));
+        // The messages are borrowed until this thread's next DigitInfer call: copy them first.
+        std::vector<ImageResult> out(count);
+        for (size_t i = 0; i < count; ++i) {
+            out[i].status = statuses[i];
+            if (statuses[i] != DI_OK) out[i].message = messages[i] ? messages[i] : "";
+        }
+        for (size_t i = 0; i < count; ++i)
+            if (out[i].ok()) out[i].prediction = s.at(i);
         return out;
     }
 
     di_model *model_ = nullptr;
+    int num_classes_ = 0;
+    InputShape shape_;
 };
 
 }  // namespace digitinfer

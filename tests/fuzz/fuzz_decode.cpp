@@ -13,11 +13,11 @@
 #include <cstdlib>
 #include <vector>
 
-#include "decode.hpp"
-#include "failure.hpp"
-#include "grayscale.hpp"
-#include "image.hpp"
-#include "resize.hpp"
+#include "image/decode.hpp"
+#include "common/failure.hpp"
+#include "image/grayscale.hpp"
+#include "image/image.hpp"
+#include "image/resize.hpp"
 
 namespace {
 
@@ -29,7 +29,7 @@ namespace {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, std::size_t size) {
-    using namespace digitinfer;
+    using namespace digitinfer::core;
     constexpr int kOut = 28;
     try {
         Image image = decode_image(data, size);

@@ -23,8 +23,8 @@
 #include <vector>
 
 #include "engine/engine.hpp"
-#include "failure.hpp"
-#include "native_format.hpp"
+#include "common/failure.hpp"
+#include "format/dimodel.hpp"
 
 namespace {
 
@@ -39,7 +39,8 @@ uint64_t fnv1a(const char *data, std::size_t size) {
 }
 
 void load_and_run(const std::string &bytes) {
-    using namespace digitinfer;
+    using namespace digitinfer::core;
+    namespace engine = digitinfer::engine;
     try {
         const NativeModel model = read_native_model(bytes);
         const auto engine = engine::Engine::create(model.plan);

@@ -3,19 +3,14 @@
 # LLVMFuzzerTestOneInput runs once on every file, through replay_main.cpp.
 # Included from tests/CMakeLists.txt:
 #   include(${PROJECT_SOURCE_DIR}/tests/fuzz/replay.cmake)
-# Needs the digitinfer_engine, PkgConfig::TURBOJPEG, PkgConfig::LIBDEFLATE and
-# nlohmann_json::nlohmann_json targets of the top-level CMakeLists.txt.
+# Links the internal digitinfer_image and digitinfer_format targets (src/).
 include(${CMAKE_CURRENT_LIST_DIR}/sources.cmake)
 
-add_executable(fuzz_replay_decode ${DI_FUZZ_DIR}/replay_main.cpp ${DI_FUZZ_DIR}/fuzz_decode.cpp
-  ${DI_FUZZ_DECODE_SOURCES})
-target_include_directories(fuzz_replay_decode PRIVATE ${PROJECT_SOURCE_DIR}/include ${DI_FUZZ_SRC})
-target_link_libraries(fuzz_replay_decode PRIVATE PkgConfig::TURBOJPEG PkgConfig::LIBDEFLATE)
+add_executable(fuzz_replay_decode ${DI_FUZZ_DIR}/replay_main.cpp ${DI_FUZZ_DIR}/fuzz_decode.cpp)
+target_link_libraries(fuzz_replay_decode PRIVATE digitinfer_image)
 
-add_executable(fuzz_replay_native_model ${DI_FUZZ_DIR}/replay_main.cpp ${DI_FUZZ_DIR}/fuzz_native_model.cpp
-  ${DI_FUZZ_MODEL_SOURCES})
-target_include_directories(fuzz_replay_native_model PRIVATE ${PROJECT_SOURCE_DIR}/include ${DI_FUZZ_SRC})
-target_link_libraries(fuzz_replay_native_model PRIVATE digitinfer_engine nlohmann_json::nlohmann_json)
+add_executable(fuzz_replay_native_model ${DI_FUZZ_DIR}/replay_main.cpp ${DI_FUZZ_DIR}/fuzz_native_model.cpp)
+target_link_libraries(fuzz_replay_native_model PRIVATE digitinfer_format)
 
 foreach(_target fuzz_replay_decode fuzz_replay_native_model)
   target_compile_options(${_target} PRIVATE -Wall -Wextra)

@@ -1,15 +1,43 @@
-// The torch-free preprocessing stages on their own, compiled from src/ directly
-// (the shared library hides its internals): Pillow's filter vs a plain bilinear.
+// The torch-free preprocessing stages on their own, linked from the internal
+// digitinfer_image target (the shared library hides them): Pillow's filter vs a plain bilinear.
 #include <catch2/catch.hpp>
 
 #include <numeric>
 
-#include "../../src/decode.hpp"
-#include "../../src/grayscale.hpp"
-#include "../../src/resize.hpp"
+#include <algorithm>
+#include <cmath>
+
+#include "image/decode.hpp"
+#include "image/grayscale.hpp"
+#include "image/resize.hpp"
 #include "../support.hpp"
 
-using namespace digitinfer;
+using namespace digitinfer::core;
+
+namespace {
+
+// The naive alternative (no antialiasing, OpenCV/half-pixel style), as a naive port would
+// resize: kept here to show that it does not match Pillow.
+void resize_bilinear_plain(const uint8_t *in, int width, int height, std::size_t stride, uint8_t *out,
+                           int out_width, int out_height) {
+    for (int yy = 0; yy < out_height; ++yy) {
+        const double sy = std::clamp((yy + 0.5) * height / out_height - 0.5, 0.0, double(height - 1));
+        const int y0 = int(sy), y1 = std::min(y0 + 1, height - 1);
+        const double fy = sy - y0;
+        for (int xx = 0; xx < out_width; ++xx) {
+            const double sx = std::clamp((xx + 0.5) * width / out_width - 0.5, 0.0, double(width - 1));
+            const int x0 = int(sx), x1 = std::min(x0 + 1, width - 1);
+            const double fx = sx - x0;
+            auto at = [&](int x, int y) { return double(in[std::size_t(y) * stride + std::size_t(x)]); };
+            const double top = at(x0, y0) * (1 - fx) + at(x1, y0) * fx;
+            const double bottom = at(x0, y1) * (1 - fx) + at(x1, y1) * fx;
+            out[std::size_t(yy) * std::size_t(out_width) + std::size_t(xx)] =
+                uint8_t(std::lround(top * (1 - fy) + bottom * fy));
+        }
+    }
+}
+
+}  // namespace
 
 TEST_CASE("identity resize copies rows, skipping the stride padding", "[resize]") {
     std::vector<uint8_t> in(30 * 28);

@@ -5,7 +5,9 @@
         p = model.predict("digit.png")
         print(p.digit, p.probability)
 
-Every failure of the library raises digitinfer.Error, carrying the C status.
+Every failure of the library raises digitinfer.Error, carrying the C status;
+with errors="return", the batch calls put an Error in place of each image that
+failed instead.
 """
 import contextlib
 import ctypes
@@ -13,17 +15,27 @@ import dataclasses
 import enum
 import os
 import threading
-from typing import List, Tuple
+from typing import List, Optional, Tuple, Union
 
-from ._lib import DI_ERR_INVALID_ARGUMENT, DI_ERR_IO, di_encoded_image, di_gray_image, di_load_options
-from ._lib import di_model, di_model_info, di_outputs, di_prediction, lib
+from ._lib import DI_DEFAULT_MAX_ENCODED_BYTES, DI_DEFAULT_MAX_PIXELS, DI_ERR_INVALID_ARGUMENT, DI_ERR_IO
+from ._lib import DI_MAX_BATCH, c_enum, di_encoded_image, di_gray_image, di_model
+from ._lib import di_prediction, lib
 
-__all__ = ["Engine", "Error", "Model", "ModelInfo", "OutputKind", "Prediction", "version"]
-__version__ = "1.0.0"
+__all__ = ["DEFAULT_MAX_ENCODED_BYTES", "DEFAULT_MAX_PIXELS", "MAX_BATCH", "Engine", "Error", "Model",
+           "ModelInfo", "OutputKind", "Prediction", "version"]
+__version__ = "1.1.0"
+
+DEFAULT_MAX_PIXELS = DI_DEFAULT_MAX_PIXELS
+"""Default and largest `max_pixels` (DI_DEFAULT_MAX_PIXELS, Pillow's decompression-bomb limit)."""
+DEFAULT_MAX_ENCODED_BYTES = DI_DEFAULT_MAX_ENCODED_BYTES
+"""Default and largest `max_encoded_bytes` (DI_DEFAULT_MAX_ENCODED_BYTES, 1 GiB)."""
+MAX_BATCH = DI_MAX_BATCH
+"""Most images one batch call takes (DI_MAX_BATCH)."""
 
 
 class Error(Exception):
-    """A DigitInfer failure: `code` is the C di_status (negative int), `status` its name."""
+    """A DigitInfer failure: `code` is the C di_status (negative int), `status` its name,
+    `message` the library's explanation."""
 
     def __init__(self, code: int, message: str):
         self.code = code
@@ -38,27 +50,102 @@ def _check(status: int) -> None:
         raise Error(status, lib.di_last_error_message().decode(errors="replace"))
 
 
-class OutputKind(enum.IntEnum):
-    """What the model's forward returns (di_output_kind)."""
+def _c_int(value, name: str, low: int, high: int) -> int:
+    """`value` as an int in [low, high]: ctypes would silently wrap anything outside its field's range."""
+    try:
+        value = int(value.__index__())
+    except AttributeError:
+        raise TypeError(f"{name} must be an integer, not {type(value).__name__}") from None
+    if not low <= value <= high:
+        raise Error(DI_ERR_INVALID_ARGUMENT, f"{name} = {value} is out of range")
+    return value
+
+
+_INT32 = (-2**31, 2**31 - 1)
+_UINT64 = (0, 2**64 - 1)
+
+
+class _CNamedEnum(enum.IntEnum):
+    """An IntEnum whose names ("native", "logits") are the C library's: `Engine("native")`,
+    `Engine.from_name("native")` and `Engine.NATIVE.c_name` all ask libdigitinfer."""
+
+    @classmethod
+    def _c_functions(cls):  # (to_name, from_name) C functions; a method, so that it is no enum member
+        raise NotImplementedError
+
+    @property
+    def c_name(self) -> str:
+        """The C library's name for this value, e.g. "native"."""
+        return self._c_functions()[0](self.value).decode()
+
+    @classmethod
+    def from_name(cls, name: str):
+        """The value the C library calls `name`; Error(DI_ERR_INVALID_ARGUMENT) for an unknown name.
+        A value newer than these bindings comes back as a plain int."""
+        if not isinstance(name, str):
+            raise TypeError(f"a {cls.__name__} name must be a str, not {type(name).__name__}")
+        if "\0" in name:  # C would see only the part before the NUL
+            raise Error(DI_ERR_INVALID_ARGUMENT, f"{name!r} is not a {cls.__name__} name")
+        out = c_enum()
+        _check(cls._c_functions()[1](name.encode(), ctypes.byref(out)))
+        try:
+            return cls(out.value)
+        except ValueError:
+            return out.value
+
+    @classmethod
+    def _missing_(cls, value):
+        # Engine("native"): names are accepted wherever values are. Unknown names: the usual ValueError.
+        if isinstance(value, str):
+            with contextlib.suppress(Error):
+                member = cls.from_name(value)
+                if isinstance(member, cls):
+                    return member
+        return None
+
+    @classmethod
+    def _coerce(cls, value) -> int:
+        """A member, an int or a name, as the int for a C field (unknown ints are left to the library)."""
+        if isinstance(value, str):
+            return int(cls.from_name(value))
+        return _c_int(value, cls.__name__, *_INT32)
+
+
+class OutputKind(_CNamedEnum):
+    """What the model's forward returns (di_output_kind). Names: OutputKind.LOGITS.c_name == "logits";
+    OutputKind("log_softmax") is LOG_PROBABILITIES (the library's aliases work too)."""
 
     AUTO = 0
     LOG_PROBABILITIES = 1
     LOGITS = 2
     PROBABILITIES = 3
 
+    @classmethod
+    def _c_functions(cls):
+        return lib.di_output_kind_name, lib.di_output_kind_from_name
 
-class Engine(enum.IntEnum):
-    """Which implementation runs the forward pass (di_engine)."""
+
+class Engine(_CNamedEnum):
+    """Which implementation runs the forward pass (di_engine). Names: "auto", "native", "libtorch",
+    "reference" (Engine.LIBTORCH_REFERENCE.c_name), as the C library spells them."""
 
     AUTO = 0
     NATIVE = 1
     LIBTORCH = 2
     LIBTORCH_REFERENCE = 3
 
+    @classmethod
+    def _c_functions(cls):
+        return lib.di_engine_name, lib.di_engine_from_name
+
 
 @dataclasses.dataclass(frozen=True)
 class ModelInfo:
-    """Description of a loaded model (di_model_info plus its labels)."""
+    """Description of a loaded model (di_model_info plus its labels).
+
+    `num_threads`: threads a batch call uses when it does not say (resolved, >= 1);
+    `max_pixels`, `max_encoded_bytes`: the image limits the model was loaded with.
+    """
 
     name: str
     input_channels: int
@@ -72,6 +159,10 @@ class ModelInfo:
     labels: Tuple[str, ...]
     engine: Engine
     engine_note: str
+    # Since 1.1:
+    num_threads: int = 1
+    max_pixels: int = DI_DEFAULT_MAX_PIXELS
+    max_encoded_bytes: int = DI_DEFAULT_MAX_ENCODED_BYTES
 
 
 @dataclasses.dataclass
@@ -106,7 +197,7 @@ def _encoded(image) -> bytes:
     return bytes(memoryview(image))
 
 
-def _gray_image(pixels, width: int, height: int, stride) -> di_gray_image:
+def _gray_image(pixels, width: int, height: int, stride=None) -> di_gray_image:
     """A di_gray_image over a copy of `pixels`, after the checks the C API cannot make."""
     view = memoryview(pixels)
     if view.itemsize != 1 or not view.c_contiguous:
@@ -137,35 +228,81 @@ def _float_array(values):
     return (ctypes.c_float * len(values))(*values)
 
 
+def _check_errors_argument(errors: str) -> bool:
+    """True for errors="return", False for "raise"."""
+    if errors not in ("raise", "return"):
+        raise ValueError(f'errors must be "raise" or "return", not {errors!r}')
+    return errors == "return"
+
+
+def _inputs(items, convert, per_item: bool):
+    """Converts each item; with per_item, an item whose conversion fails becomes its Error.
+
+    Returns (converted inputs, their positions in `items`, the list of results so far).
+    """
+    results, inputs, positions = [], [], []
+    for i, item in enumerate(items):
+        try:
+            inputs.append(convert(item))
+        except Error as e:
+            if not per_item:
+                raise
+            results.append(e.with_traceback(None))
+        else:
+            results.append(None)
+            positions.append(i)
+    return inputs, positions, results
+
+
+Result = Union[Prediction, Error]
+
+
 class Model:
-    """A loaded TorchScript digit classifier with its preprocessing parameters.
+    """A loaded digit classifier (TorchScript or .dimodel) with its preprocessing parameters.
 
     Thread-safety: the library releases the GIL while it works, and any number
     of threads may predict with one model at once. close() waits for running
     calls; calls after close() raise Error.
     """
 
-    def __init__(self, path, num_threads: int = 0, output_kind=None, engine=Engine.AUTO):
-        """Loads a model file. `output_kind`: an OutputKind, or None to use the model's metadata;
-        `engine`: an Engine (AUTO: native kernels when the graph is supported, else libtorch)."""
+    def __init__(self, path, num_threads: int = 0, output_kind=None, engine=Engine.AUTO,
+                 max_pixels: Optional[int] = None, max_encoded_bytes: Optional[int] = None):
+        """Loads a model file.
+
+        `num_threads`: threads for one batch call (0: all cores); `output_kind`: an OutputKind or its
+        name ("logits"), or None to use the model's metadata; `engine`: an Engine or its name ("native";
+        AUTO: native kernels when the graph is supported, else libtorch); `max_pixels`: the largest image
+        (width x height) a predict call accepts, `max_encoded_bytes`: the largest encoded file (None:
+        the library's defaults, DEFAULT_MAX_PIXELS and DEFAULT_MAX_ENCODED_BYTES, which are also the
+        largest values allowed). A bigger encoded image fails with DI_ERR_DECODE, a bigger gray one
+        with DI_ERR_INVALID_ARGUMENT.
+        """
         path = os.fsencode(path)
-        self._load(lambda opts, out: lib.di_model_load_file(path, opts, out), num_threads, output_kind, engine)
+        self._load(lambda opts, out: lib.di_model_load_file(path, opts, out),
+                   num_threads, output_kind, engine, max_pixels, max_encoded_bytes)
 
     @classmethod
-    def from_bytes(cls, data, num_threads: int = 0, output_kind=None, engine=Engine.AUTO) -> "Model":
-        """Loads a model from the bytes of a TorchScript file."""
+    def from_bytes(cls, data, num_threads: int = 0, output_kind=None, engine=Engine.AUTO,
+                   max_pixels: Optional[int] = None, max_encoded_bytes: Optional[int] = None) -> "Model":
+        """Loads a model from the bytes of a model file; the options are Model()'s."""
         data = bytes(memoryview(data))
         model = cls.__new__(cls)
         model._load(lambda opts, out: lib.di_model_load_memory(data, len(data), opts, out),
-                    num_threads, output_kind, engine)
+                    num_threads, output_kind, engine, max_pixels, max_encoded_bytes)
         return model
 
-    def _load(self, load, num_threads, output_kind, engine):
+    def _load(self, load, num_threads, output_kind, engine, max_pixels, max_encoded_bytes):
         self._handle = None  # set first, so that close() and __del__ work if loading fails
         self._calls = 0
         self._idle = threading.Condition()
-        kind = OutputKind.AUTO if output_kind is None else output_kind
-        opts = di_load_options(ctypes.sizeof(di_load_options), num_threads, kind, engine)
+        opts = lib.di_load_options_default()  # struct_size and the defaults of every field
+        opts.num_threads = _c_int(num_threads, "num_threads", *_INT32)
+        opts.output_kind = OutputKind._coerce(OutputKind.AUTO if output_kind is None else output_kind)
+        opts.engine = Engine._coerce(engine)
+        if max_pixels is not None:
+            opts.max_pixels = _c_int(max_pixels, "max_pixels", *_UINT64)
+        if max_encoded_bytes is not None:
+            opts.max_encoded_bytes = _c_int(max_encoded_bytes, "max_encoded_bytes", *_UINT64)
         handle = ctypes.POINTER(di_model)()
         _check(load(ctypes.byref(opts), ctypes.byref(handle)))
         self._handle = handle
@@ -209,7 +346,7 @@ class Model:
         return f"<digitinfer.Model {state}>"
 
     def _read_info(self) -> ModelInfo:
-        info = di_model_info(struct_size=ctypes.sizeof(di_model_info))
+        info = lib.di_model_info_default()
         label = ctypes.c_char_p()
         with self._borrow() as handle:
             _check(lib.di_model_get_info(handle, ctypes.byref(info)))
@@ -227,37 +364,89 @@ class Model:
         with contextlib.suppress(ValueError):
             engine = Engine(engine)
         return ModelInfo(name, info.input_channels, info.input_height, info.input_width, info.num_classes,
-                         info.mean, info.std, kind, bool(info.has_metadata), tuple(labels), engine, note)
+                         info.mean, info.std, kind, bool(info.has_metadata), tuple(labels), engine, note,
+                         info.num_threads, info.max_pixels, info.max_encoded_bytes)
 
     @property
     def info(self) -> ModelInfo:
         return self._info
 
-    def _predict(self, count: int, call) -> List[Prediction]:
-        """Runs `call(handle, outputs)` for `count` images and turns the outputs into Predictions."""
+    def _predict_one(self, call) -> Prediction:
+        """Runs a single-image `call(handle, outputs)` (di_model_predict_encoded / _gray)."""
         n = self._info.num_classes
+        prediction = di_prediction()
+        probabilities, log_probabilities = (ctypes.c_float * n)(), (ctypes.c_float * n)()
+        out = lib.di_outputs_default()
+        out.predictions, out.scores_capacity = ctypes.pointer(prediction), n
+        out.probabilities, out.log_probabilities = probabilities, log_probabilities
+        with self._borrow() as handle:
+            _check(call(handle, ctypes.byref(out)))
+        return Prediction(prediction.class_index, prediction.probability, probabilities[:], log_probabilities[:])
+
+    def _predict(self, count: int, call, num_threads=None, per_item: bool = False) -> List[Result]:
+        """Runs the *_ex `call(handle, options, results)` on `count` inputs.
+
+        Returns one Prediction per input; with per_item, a failed input's entry is its Error
+        (the library's per-image status and message) instead of the whole call failing.
+        """
+        if count > DI_MAX_BATCH:  # checked here too, before allocating the outputs
+            raise Error(DI_ERR_INVALID_ARGUMENT, f"a batch of {count} is larger than MAX_BATCH ({DI_MAX_BATCH})")
+        n = self._info.num_classes
+        options = lib.di_predict_options_default()
+        if num_threads is not None:
+            options.num_threads = _c_int(num_threads, "num_threads", *_INT32)
         predictions = (di_prediction * count)()
         probabilities = (ctypes.c_float * (count * n))()
         log_probabilities = (ctypes.c_float * (count * n))()
-        out = di_outputs(predictions, probabilities, log_probabilities, count * n)
+        results = lib.di_results_default()
+        results.predictions, results.scores_capacity = predictions, count * n
+        results.probabilities, results.log_probabilities = probabilities, log_probabilities
+        statuses = (c_enum * count)()
+        messages = (ctypes.c_char_p * count)()
+        if per_item:
+            results.statuses, results.messages = statuses, messages
         with self._borrow() as handle:
-            _check(call(handle, ctypes.byref(out)))
-        return [Prediction(p.class_index, p.probability, probabilities[i * n:(i + 1) * n],
-                           log_probabilities[i * n:(i + 1) * n])
-                for i, p in enumerate(predictions)]
+            _check(call(handle, ctypes.byref(options), ctypes.byref(results)))
+            # The messages are borrowed until this thread's next DigitInfer call: copy them first.
+            failed = [(i, status, (messages[i] or b"").decode(errors="replace"))
+                      for i, status in enumerate(statuses) if status != 0]
+        out = [Prediction(p.class_index, p.probability, probabilities[i * n:(i + 1) * n],
+                          log_probabilities[i * n:(i + 1) * n])
+               for i, p in enumerate(predictions)]
+        for i, status, message in failed:
+            out[i] = Error(status, message)
+        return out
+
+    def _predict_items(self, items, convert, call, num_threads, errors) -> List[Result]:
+        """A batch call over `items`, each turned into a C input by `convert` (which may raise Error)."""
+        per_item = _check_errors_argument(errors)
+        inputs, positions, results = _inputs(items, convert, per_item)
+        if inputs:
+            # The converted inputs stay alive in `inputs` for the call: the C structs only hold addresses.
+            done = self._predict(len(inputs), lambda h, o, r: call(h, inputs, o, r), num_threads, per_item)
+            for i, result in zip(positions, done):
+                results[i] = result
+        return results
 
     def predict(self, image) -> Prediction:
         """Classifies one encoded image file (PNG, JPEG, BMP, GIF, PGM/PPM, TGA): bytes or a path."""
         data = _encoded(image)
-        return self._predict(1, lambda h, out: lib.di_model_predict_encoded(h, data, len(data), out))[0]
+        return self._predict_one(lambda h, out: lib.di_model_predict_encoded(h, data, len(data), out))
 
-    def predict_batch(self, images) -> List[Prediction]:
-        """Classifies several encoded images (bytes or paths) in one batched forward."""
-        data = [_encoded(image) for image in images]  # keeps the bytes alive: the structs only hold addresses
-        if not data:
-            return []
-        batch = (di_encoded_image * len(data))(*[(ctypes.cast(d, ctypes.c_void_p), len(d)) for d in data])
-        return self._predict(len(data), lambda h, out: lib.di_model_predict_encoded_batch(h, batch, len(data), out))
+    def predict_batch(self, images, errors: str = "raise", num_threads: Optional[int] = None) -> List[Result]:
+        """Classifies several encoded images (bytes or paths) in one batched call.
+
+        errors="raise" (default): the first image that cannot be read or decoded raises Error for the
+        whole batch. errors="return": every image gets its own result; one that failed comes back as
+        a digitinfer.Error (not raised) carrying `.code` (its di_status), `.status` and `.message`,
+        and the others are predicted as usual. `num_threads`: threads for this call (None or 0: the
+        model's num_threads).
+        """
+        def call(handle, inputs, options, results):
+            batch = (di_encoded_image * len(inputs))(*[(ctypes.cast(d, ctypes.c_void_p), len(d)) for d in inputs])
+            return lib.di_model_predict_encoded_ex(handle, batch, len(inputs), options, results)
+
+        return self._predict_items(list(images), _encoded, call, num_threads, errors)
 
     def predict_gray(self, pixels, width: int, height: int, stride=None) -> Prediction:
         """Classifies raw 8-bit grayscale pixels, row-major, 0 = black, of any size.
@@ -267,18 +456,35 @@ class Model:
         (default: `width`).
         """
         image = _gray_image(pixels, width, height, stride)
-        return self._predict(1, lambda h, out: lib.di_model_predict_gray(h, ctypes.byref(image), out))[0]
+        return self._predict_one(lambda h, out: lib.di_model_predict_gray(h, ctypes.byref(image), out))
 
-    def predict_tensor(self, floats, count: int = 1) -> List[Prediction]:
+    def predict_gray_batch(self, images, errors: str = "raise", num_threads: Optional[int] = None) -> List[Result]:
+        """Classifies several raw grayscale images in one batched call.
+
+        Each image is a tuple `(pixels, width, height)` or `(pixels, width, height, stride)`, as
+        predict_gray takes them. `errors` and `num_threads` work as in predict_batch.
+        """
+        def call(handle, inputs, options, results):
+            batch = (di_gray_image * len(inputs))(*inputs)
+            return lib.di_model_predict_gray_ex(handle, batch, len(inputs), options, results)
+
+        return self._predict_items(list(images), lambda image: _gray_image(*image), call, num_threads, errors)
+
+    def predict_tensor(self, floats, count: int = 1, errors: str = "raise",
+                       num_threads: Optional[int] = None) -> List[Result]:
         """Classifies `count` already-normalized C x H x W float tensors, back to back.
 
         `floats` is a flat sequence of numbers or a float32 buffer (e.g. a numpy
-        float32 array of any shape). Returns one Prediction per tensor.
+        float32 array of any shape). Returns one Prediction per tensor. With
+        errors="return", a tensor the library refuses (one holding a NaN or an
+        infinity) comes back as its Error, as in predict_batch; a `floats` whose
+        length is not `count` tensors still raises. `num_threads` as in predict_batch.
         """
+        per_item = _check_errors_argument(errors)
         values = _float_array(floats)
-        if count < 1:  # would wrap around in size_t
-            raise Error(DI_ERR_INVALID_ARGUMENT, f"count must be at least 1, not {count}")
-        return self._predict(count, lambda h, out: lib.di_model_predict_tensor(h, values, len(values), count, out))
+        count = _c_int(count, "count", 1, 2**64 - 1)  # below 1 would wrap around in size_t
+        return self._predict(count, lambda h, o, r: lib.di_model_predict_tensor_ex(h, values, len(values), count, o, r),
+                             num_threads, per_item)
 
     def export_native(self, path) -> None:
         """Writes the model as a .dimodel: loads without libtorch, predicts identically (native engine only)."""

@@ -12,10 +12,22 @@ import os
 ABI_VERSION = 1
 SONAME = f"libdigitinfer.so.{ABI_VERSION}"
 
-# di_status values used by the Python side itself.
+# di_status values (the header's enum di_status).
 DI_OK = 0
 DI_ERR_INVALID_ARGUMENT = -1
 DI_ERR_IO = -2
+DI_ERR_DECODE = -3
+DI_ERR_MODEL = -4
+DI_ERR_OUT_OF_MEMORY = -5
+DI_ERR_BUFFER_TOO_SMALL = -6
+DI_ERR_INFERENCE = -7
+DI_ERR_INTERNAL = -100
+
+# The header's macros (since 1.1).
+DI_DEFAULT_MAX_PIXELS = 178956970
+DI_DEFAULT_MAX_ENCODED_BYTES = 1073741824
+DI_MAX_BATCH = 65536
+
 
 # C enums are int-sized on every platform the library supports; struct fields holding
 # enum values are int32_t in the header.
@@ -32,6 +44,9 @@ class di_load_options(ctypes.Structure):
         ("num_threads", ctypes.c_int32),
         ("output_kind", ctypes.c_int32),
         ("engine", ctypes.c_int32),
+        # Since 1.1:
+        ("max_pixels", ctypes.c_uint64),
+        ("max_encoded_bytes", ctypes.c_uint64),
     ]
 
 
@@ -49,6 +64,10 @@ class di_model_info(ctypes.Structure):
         ("name", ctypes.c_char_p),
         ("engine", ctypes.c_int32),
         ("engine_note", ctypes.c_char_p),
+        # Since 1.1:
+        ("num_threads", ctypes.c_int32),
+        ("max_pixels", ctypes.c_uint64),
+        ("max_encoded_bytes", ctypes.c_uint64),
     ]
 
 
@@ -84,6 +103,25 @@ class di_outputs(ctypes.Structure):
     ]
 
 
+class di_predict_options(ctypes.Structure):
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("num_threads", ctypes.c_int32),
+    ]
+
+
+class di_results(ctypes.Structure):
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("predictions", ctypes.POINTER(di_prediction)),
+        ("probabilities", ctypes.POINTER(ctypes.c_float)),
+        ("log_probabilities", ctypes.POINTER(ctypes.c_float)),
+        ("scores_capacity", ctypes.c_size_t),
+        ("statuses", ctypes.POINTER(c_enum)),          # di_status *
+        ("messages", ctypes.POINTER(ctypes.c_char_p)),  # const char **
+    ]
+
+
 _model_p = ctypes.POINTER(di_model)
 _status = c_enum
 _size = ctypes.c_size_t
@@ -91,6 +129,8 @@ _void_p = ctypes.c_void_p
 _float_p = ctypes.POINTER(ctypes.c_float)
 _u8_p = ctypes.POINTER(ctypes.c_uint8)
 _outputs_p = ctypes.POINTER(di_outputs)
+_predict_options_p = ctypes.POINTER(di_predict_options)
+_results_p = ctypes.POINTER(di_results)
 
 # name: (restype, argtypes), in header order. Every exported function is here so
 # that no call goes through ctypes' default int-return / unchecked-argument path.
@@ -100,6 +140,10 @@ _SIGNATURES = {
     "di_version": (ctypes.c_char_p, []),
     "di_version_number": (ctypes.c_uint32, []),
     "di_abi_version": (ctypes.c_uint32, []),
+    "di_engine_name": (ctypes.c_char_p, [c_enum]),
+    "di_engine_from_name": (_status, [ctypes.c_char_p, ctypes.POINTER(c_enum)]),
+    "di_output_kind_name": (ctypes.c_char_p, [c_enum]),
+    "di_output_kind_from_name": (_status, [ctypes.c_char_p, ctypes.POINTER(c_enum)]),
     "di_load_options_default": (di_load_options, []),
     "di_model_load_file": (_status, [ctypes.c_char_p, ctypes.POINTER(di_load_options), ctypes.POINTER(_model_p)]),
     "di_model_load_memory": (_status, [_void_p, _size, ctypes.POINTER(di_load_options), ctypes.POINTER(_model_p)]),
@@ -114,6 +158,13 @@ _SIGNATURES = {
     "di_model_predict_gray": (_status, [_model_p, ctypes.POINTER(di_gray_image), _outputs_p]),
     "di_model_predict_gray_batch": (_status, [_model_p, ctypes.POINTER(di_gray_image), _size, _outputs_p]),
     "di_model_predict_tensor": (_status, [_model_p, _float_p, _size, _size, _outputs_p]),
+    "di_predict_options_default": (di_predict_options, []),
+    "di_results_default": (di_results, []),
+    "di_model_predict_encoded_ex": (_status, [_model_p, ctypes.POINTER(di_encoded_image), _size,
+                                              _predict_options_p, _results_p]),
+    "di_model_predict_gray_ex": (_status, [_model_p, ctypes.POINTER(di_gray_image), _size,
+                                           _predict_options_p, _results_p]),
+    "di_model_predict_tensor_ex": (_status, [_model_p, _float_p, _size, _size, _predict_options_p, _results_p]),
     "di_model_preprocess_encoded": (_status, [_model_p, _void_p, _size, _u8_p, _size, _float_p, _size]),
 }
 
@@ -150,6 +201,12 @@ def _bind(lib):
             f"digitinfer: {lib._name} has C ABI version {abi_version()} (library {version().decode()}), "
             f"but these bindings were written for ABI version {ABI_VERSION}: "
             f"install matching bindings or point DIGITINFER_LIBRARY at {SONAME}."
+        )
+    missing = [name for name in _SIGNATURES if not hasattr(lib, name)]
+    if missing:
+        raise ImportError(
+            f"digitinfer: {lib._name} (library {version().decode()}) lacks {', '.join(missing)}: "
+            "these bindings need DigitInfer 1.1 or newer."
         )
     for name, (restype, argtypes) in _SIGNATURES.items():
         fn = getattr(lib, name)

@@ -6,6 +6,9 @@ import ctypes
 import json
 import math
 import os
+import re
+import shlex
+import shutil
 import subprocess
 import sys
 import threading
@@ -21,15 +24,20 @@ if (ROOT / "build/libdigitinfer.so.1").exists():
     os.environ.setdefault("DIGITINFER_LIBRARY", str(ROOT / "build/libdigitinfer.so.1"))
 
 import digitinfer  # noqa: E402  (needs the environment above)
-from digitinfer import Error, Model, OutputKind, _lib  # noqa: E402
+from digitinfer import Engine, Error, Model, OutputKind, Prediction, _lib  # noqa: E402
 
+HERE = Path(__file__).resolve().parent
 SCRIPTED = ROOT / "models/convnet.scripted.pt"
 TRACED = ROOT / "models/convnet.traced.pt"
+DIMODEL = ROOT / "models/convnet.dimodel"
 GOLDEN = ROOT / "tests/data/golden.json"
 BAD = ROOT / "tests/data/bad"
 EXAMPLES = sorted((ROOT / "examples/images").glob("*.png"))
 IMAGES = sorted((ROOT / "tests/data/images").iterdir()) + EXAMPLES
 DIGIT_7 = ROOT / "examples/images/digit-7.png"
+DIGIT_2 = ROOT / "examples/images/digit-2.png"
+BIG = ROOT / "tests/data/images/1-RGB-640x480.png"
+CORRUPT = BAD / "corrupt.png"
 
 
 def golden_cases():
@@ -240,12 +248,21 @@ def test_version_is_the_loaded_library():
     assert digitinfer.version() == f"{number // 10000}.{number // 100 % 100}.{number % 100}"
 
 
-def test_struct_mirrors_have_the_c_sizes():
-    assert _lib.lib.di_load_options_default().struct_size == ctypes.sizeof(_lib.di_load_options)
-    assert _lib.lib.di_model_info_default().struct_size == ctypes.sizeof(_lib.di_model_info)
+def test_structs_the_library_fills_have_the_mirrors_sizes():
+    for default, struct in (("di_load_options_default", _lib.di_load_options),
+                            ("di_model_info_default", _lib.di_model_info),
+                            ("di_predict_options_default", _lib.di_predict_options),
+                            ("di_results_default", _lib.di_results)):
+        assert getattr(_lib.lib, default)().struct_size == ctypes.sizeof(struct), default
     out = _lib.lib.di_outputs_default()
     assert not out.predictions and not out.probabilities and not out.log_probabilities
     assert out.scores_capacity == 0
+    results = _lib.lib.di_results_default()
+    assert not any(getattr(results, f) for f in ("predictions", "probabilities", "log_probabilities", "statuses",
+                                                  "messages", "scores_capacity"))
+    assert _lib.lib.di_predict_options_default().num_threads == 0
+    opts = _lib.lib.di_load_options_default()
+    assert (opts.max_pixels, opts.max_encoded_bytes) == (_lib.DI_DEFAULT_MAX_PIXELS, _lib.DI_DEFAULT_MAX_ENCODED_BYTES)
 
 
 # --- errors -----------------------------------------------------------------------------------
@@ -390,3 +407,412 @@ def test_import_fails_clearly_without_a_digitinfer_library(library, message):
     result = import_in_subprocess(library)
     assert result.returncode != 0
     assert "ImportError" in result.stderr and message in result.stderr
+
+
+# --- the C header, mirrored: layouts, constants, functions ----------------------------------
+
+# Every struct of the header that _lib.py mirrors (di_model is opaque).
+MIRRORED_STRUCTS = ("di_load_options", "di_model_info", "di_encoded_image", "di_gray_image", "di_prediction",
+                    "di_outputs", "di_predict_options", "di_results")
+
+
+def include_dirs():
+    """The directories holding digitinfer/digitinfer.h and the (generated) digitinfer/version.h."""
+    explicit = os.environ.get("DIGITINFER_INCLUDE_DIRS")
+    if explicit:
+        return [Path(d) for d in explicit.split(":") if d]
+    if not (ROOT / "include/digitinfer/version.h").exists():
+        pytest.skip("include/digitinfer/version.h does not exist (it is generated into the build tree): set "
+                    "DIGITINFER_INCLUDE_DIRS to <repo>/include:<the build's include directory> to check the "
+                    "bindings against the C headers")
+    return [ROOT / "include"]
+
+
+def header_text(name):
+    """The text of digitinfer/<name>, found in include_dirs(), without its comments."""
+    for d in include_dirs():
+        path = d / "digitinfer" / name
+        if path.exists():
+            return re.sub(r"/\*.*?\*/", " ", path.read_text(), flags=re.S)
+    pytest.fail(f"digitinfer/{name} is in none of the include directories {[str(d) for d in include_dirs()]}")
+
+
+@pytest.fixture(scope="module")
+def c_layout(tmp_path_factory):
+    """Compiles and runs tests/layout.c: {"struct": {name: (size, align)}, "field": {(struct, field): (offset,
+    size)}, "enum": {type: size}, "value": {constant: value}}, as the C compiler sees the header."""
+    compiler = shlex.split(os.environ.get("CC") or "cc")
+    if not shutil.which(compiler[0]):
+        pytest.skip(f"no C compiler: '{compiler[0]}' is not on PATH (set CC or install gcc), so the ctypes "
+                    "struct layouts could not be compared with the C header's")
+    exe = tmp_path_factory.mktemp("layout") / "layout"
+    command = [*compiler, "-std=c11", "-Wall", "-Wextra", "-Werror", *(f"-I{d}" for d in include_dirs()),
+               str(HERE / "layout.c"), "-o", str(exe)]
+    built = subprocess.run(command, capture_output=True, text=True)
+    assert built.returncode == 0, f"{shlex.join(command)} failed:\n{built.stderr}"
+    output = subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout
+    layout = {"struct": {}, "field": {}, "enum": {}, "value": {}}
+    for line in output.splitlines():
+        kind, *words = line.split()
+        if kind == "struct":
+            layout["struct"][words[0]] = (int(words[1]), int(words[2]))
+        elif kind == "field":
+            layout["field"][words[0], words[1]] = (int(words[2]), int(words[3]))
+        elif kind == "enum":
+            layout["enum"][words[0]] = int(words[1])
+        else:
+            assert kind == "value", line
+            layout["value"][words[0]] = int(words[1])
+    return layout
+
+
+def test_struct_layouts_match_the_c_compiler(c_layout):
+    mismatches = []
+    assert sorted(c_layout["struct"]) == sorted(MIRRORED_STRUCTS)
+    for name in MIRRORED_STRUCTS:
+        struct = getattr(_lib, name)
+        c_size, c_align = c_layout["struct"][name]
+        if (ctypes.sizeof(struct), ctypes.alignment(struct)) != (c_size, c_align):
+            mismatches.append(f"{name}: ctypes size {ctypes.sizeof(struct)} align {ctypes.alignment(struct)}, "
+                              f"C size {c_size} align {c_align}")
+        c_fields = [f for (s, f) in c_layout["field"] if s == name]
+        py_fields = [f for f, _ in struct._fields_]
+        if c_fields != py_fields:
+            mismatches.append(f"{name}: fields {py_fields} in ctypes, {c_fields} in layout.c")
+        for field in set(c_fields) & set(py_fields):
+            c_offset, c_field_size = c_layout["field"][name, field]
+            descriptor = getattr(struct, field)
+            if (descriptor.offset, descriptor.size) != (c_offset, c_field_size):
+                mismatches.append(f"{name}.{field}: ctypes offset {descriptor.offset} size {descriptor.size}, "
+                                  f"C offset {c_offset} size {c_field_size}")
+    assert not mismatches, "\n".join(mismatches)
+
+
+def test_enums_and_constants_match_the_header(c_layout):
+    values = c_layout["value"]
+    for enum_type, size in c_layout["enum"].items():
+        assert size == ctypes.sizeof(_lib.c_enum), enum_type
+    for prefix, cls in (("DI_ENGINE_", Engine), ("DI_OUTPUT_", OutputKind)):
+        c_members = {name[len(prefix):]: value for name, value in values.items() if name.startswith(prefix)}
+        assert c_members == {m.name: m.value for m in cls}, cls.__name__
+    statuses = {name: value for name, value in values.items() if name == "DI_OK" or name.startswith("DI_ERR_")}
+    assert len(statuses) >= 9
+    for name, value in statuses.items():
+        assert getattr(_lib, name) == value, name
+        assert _lib.lib.di_status_string(value).decode() == name
+    for name in ("DI_MAX_BATCH", "DI_DEFAULT_MAX_PIXELS", "DI_DEFAULT_MAX_ENCODED_BYTES", "DI_ABI_VERSION"):
+        assert getattr(_lib, name.replace("DI_ABI_VERSION", "ABI_VERSION")) == values[name], name
+    assert (digitinfer.MAX_BATCH, digitinfer.DEFAULT_MAX_PIXELS, digitinfer.DEFAULT_MAX_ENCODED_BYTES) == (
+        values["DI_MAX_BATCH"], values["DI_DEFAULT_MAX_PIXELS"], values["DI_DEFAULT_MAX_ENCODED_BYTES"])
+
+
+def test_struct_mirrors_have_the_headers_fields_in_order():
+    # Independent of layout.c: a field added to the header but neither to layout.c nor to _lib.py shows here.
+    structs = {m.group(1): m.group(2) for m in
+               re.finditer(r"typedef\s+struct\s+(\w+)\s*\{(.*?)\}\s*\1\s*;", header_text("digitinfer.h"), re.S)}
+    assert sorted(structs) == sorted(MIRRORED_STRUCTS)
+    for name, body in structs.items():
+        fields = [re.findall(r"\w+", declaration)[-1] for declaration in body.split(";") if declaration.strip()]
+        assert [f for f, _ in getattr(_lib, name)._fields_] == fields, name
+
+
+def test_every_header_function_has_a_signature():
+    declared = set()
+    for header in ("digitinfer.h", "version.h"):
+        declared |= set(re.findall(r"^\s*DI_API\b[^;]*?\b(di_\w+)\s*\(", header_text(header), re.M))
+    assert len(declared) >= 29
+    assert declared == set(_lib._SIGNATURES)
+
+
+def test_a_library_older_than_the_bindings_is_refused():
+    class Old:
+        _name = "libdigitinfer.so.1"
+        di_abi_version = staticmethod(lambda: 1)
+        di_version = staticmethod(lambda: b"1.0.0")
+
+    for name in _lib._SIGNATURES:
+        if name not in ("di_abi_version", "di_version", "di_results_default", "di_model_predict_gray_ex"):
+            setattr(Old, name, staticmethod(lambda *args: 0))
+    with pytest.raises(ImportError, match=r"1\.0\.0\) lacks di_results_default, di_model_predict_gray_ex: .* 1\.1"):
+        _lib._bind(Old())
+
+
+# --- names of engines and output kinds ------------------------------------------------------
+
+@pytest.mark.parametrize("cls, to_name", [(Engine, "di_engine_name"), (OutputKind, "di_output_kind_name")])
+def test_names_round_trip_through_the_c_library(cls, to_name):
+    for member in cls:
+        name = getattr(_lib.lib, to_name)(member.value).decode()
+        assert name != "unknown"
+        assert member.c_name == name
+        assert cls.from_name(name) is member
+        assert cls(name) is member
+    assert len({m.c_name for m in cls}) == len(cls)
+    assert getattr(_lib.lib, to_name)(99).decode() == "unknown"
+
+
+def test_names_are_the_headers():
+    # The spellings digitinfer.h documents for di_engine_name and di_output_kind_name, and its aliases.
+    assert [m.c_name for m in Engine] == ["auto", "native", "libtorch", "reference"]
+    assert [m.c_name for m in OutputKind] == ["auto", "log_probabilities", "logits", "probabilities"]
+    assert OutputKind("log_softmax") is OutputKind.LOG_PROBABILITIES
+    assert OutputKind.from_name("softmax") is OutputKind.PROBABILITIES
+
+
+@pytest.mark.parametrize("name", ["bogus", "", "unknown", "native\0", " native", "logits\0native"])
+def test_unknown_names_raise(name):
+    for cls in (Engine, OutputKind):
+        with pytest.raises(Error) as excinfo:
+            cls.from_name(name)
+        assert_status(excinfo, "DI_ERR_INVALID_ARGUMENT")
+        with pytest.raises(ValueError):
+            cls(name)
+    with pytest.raises(Error) as excinfo:
+        Model(DIMODEL, engine=name)
+    assert_status(excinfo, "DI_ERR_INVALID_ARGUMENT")
+    with pytest.raises(Error) as excinfo:
+        Model(DIMODEL, output_kind=name)
+    assert_status(excinfo, "DI_ERR_INVALID_ARGUMENT")
+
+
+def test_models_load_with_engine_and_output_kind_names():
+    with Model(DIMODEL, engine="native") as m:
+        assert m.info.engine is Engine.NATIVE
+    with Model(SCRIPTED, engine=Engine.LIBTORCH_REFERENCE.c_name, output_kind="logits") as m:
+        assert (m.info.engine, m.info.output_kind) == (Engine.LIBTORCH_REFERENCE, OutputKind.LOGITS)
+    with Model.from_bytes(DIMODEL.read_bytes(), engine="auto", output_kind=OutputKind.LOG_PROBABILITIES.c_name) as m:
+        assert m.info.output_kind is OutputKind.LOG_PROBABILITIES
+
+
+# --- load limits and the new ModelInfo fields -------------------------------------------------
+
+@pytest.fixture(scope="module")
+def compiled():
+    with Model(DIMODEL) as m:
+        yield m
+
+
+def image_size(path):
+    """(width, height) of an image, from the golden file (Pillow's own reading of it)."""
+    relative = path.relative_to(ROOT).as_posix()
+    for case in golden_cases():
+        if case["image"] == relative:
+            return case["width"], case["height"]
+    pytest.fail(f"{relative} is not in {GOLDEN.relative_to(ROOT)}")
+
+
+def test_model_info_has_the_limits_and_threads(compiled):
+    info = compiled.info
+    assert (info.max_pixels, info.max_encoded_bytes) == (digitinfer.DEFAULT_MAX_PIXELS,
+                                                         digitinfer.DEFAULT_MAX_ENCODED_BYTES)
+    assert isinstance(info.num_threads, int) and info.num_threads >= 1
+    with Model(DIMODEL, num_threads=3, max_pixels=1000, max_encoded_bytes=5000) as m:
+        assert (m.info.num_threads, m.info.max_pixels, m.info.max_encoded_bytes) == (3, 1000, 5000)
+    with Model.from_bytes(DIMODEL.read_bytes(), num_threads=1, max_pixels=77) as m:
+        assert (m.info.num_threads, m.info.max_pixels) == (1, 77)
+        assert m.info.max_encoded_bytes == digitinfer.DEFAULT_MAX_ENCODED_BYTES
+
+
+def test_max_pixels_below_an_images_size_is_a_decode_error(compiled):
+    width, height = image_size(BIG)
+    small = next(ROOT / c["image"] for c in golden_cases()
+                 if (c["width"], c["height"]) == (28, 28) and c["image"].endswith(".png"))
+    example_width, example_height = image_size(DIGIT_7)
+    assert 28 * 28 < example_width * example_height < width * height - 1
+    with Model(DIMODEL, max_pixels=28 * 28) as m:
+        assert m.info.max_pixels == 28 * 28
+        assert_same(m.predict(small), compiled.predict(small))
+        for path in (DIGIT_7, BIG):
+            with pytest.raises(Error) as excinfo:
+                m.predict(path)
+            assert_status(excinfo, "DI_ERR_DECODE")
+    with Model(DIMODEL, max_pixels=width * height - 1) as m:
+        assert_same(m.predict(DIGIT_7), compiled.predict(DIGIT_7))
+        with pytest.raises(Error) as excinfo:
+            m.predict(BIG)
+        assert_status(excinfo, "DI_ERR_DECODE")
+        with pytest.raises(Error) as excinfo:
+            m.predict_batch([DIGIT_7, BIG])
+        assert_status(excinfo, "DI_ERR_DECODE")
+        example, big, again = m.predict_batch([DIGIT_7, BIG, small], errors="return")
+        assert_same(example, compiled.predict(DIGIT_7))
+        assert_same(again, compiled.predict(small))
+        assert isinstance(big, Error) and big.status == "DI_ERR_DECODE" and big.message
+    with Model(DIMODEL, max_pixels=width * height) as m:  # the limit itself is accepted
+        assert_same(m.predict(BIG), compiled.predict(BIG))
+
+
+def test_max_pixels_limits_gray_images(compiled):
+    image, _ = compiled.preprocess(DIGIT_7)
+    width, height = compiled.info.input_width, compiled.info.input_height
+    assert len(image) == width * height
+    wider = b"".join(image[r * width:(r + 1) * width] + b"\0" for r in range(height))
+    with Model(DIMODEL, max_pixels=width * height) as m:
+        assert_same(m.predict_gray(image, width, height), compiled.predict_gray(image, width, height))
+        with pytest.raises(Error) as excinfo:
+            m.predict_gray(wider, width + 1, height)
+        assert_status(excinfo, "DI_ERR_INVALID_ARGUMENT")
+        ok, too_big = m.predict_gray_batch([(image, width, height), (wider, width + 1, height)], errors="return")
+        assert_same(ok, compiled.predict_gray(image, width, height))
+        assert isinstance(too_big, Error) and too_big.status == "DI_ERR_INVALID_ARGUMENT" and too_big.message
+
+
+def test_max_encoded_bytes_limits_the_file_size(compiled):
+    size = DIGIT_7.stat().st_size
+    with Model(DIMODEL, max_encoded_bytes=size) as m:
+        assert_same(m.predict(DIGIT_7), compiled.predict(DIGIT_7))
+    with Model(DIMODEL, max_encoded_bytes=size - 1) as m:
+        with pytest.raises(Error) as excinfo:
+            m.predict(DIGIT_7)
+        assert_status(excinfo, "DI_ERR_DECODE")
+
+
+@pytest.mark.parametrize("option", ["max_pixels", "max_encoded_bytes"])
+def test_limits_outside_their_range_are_an_invalid_argument(option):
+    largest = {"max_pixels": digitinfer.DEFAULT_MAX_PIXELS,
+               "max_encoded_bytes": digitinfer.DEFAULT_MAX_ENCODED_BYTES}[option]
+    with Model(DIMODEL, **{option: largest}) as m:
+        assert getattr(m.info, option) == largest
+    for value in (0, largest + 1, -1, 2**64):
+        with pytest.raises(Error) as excinfo:
+            Model(DIMODEL, **{option: value})
+        assert_status(excinfo, "DI_ERR_INVALID_ARGUMENT")
+
+
+# --- per-image results and per-call threads ---------------------------------------------------
+
+def golden_images(model_path, count):
+    cases = [c for c in golden_cases() if c["model"] == model_path]
+    assert len(cases) >= count, f"{GOLDEN.relative_to(ROOT)} has too few cases for {model_path}"
+    return [(ROOT / c["image"], c["digit"]) for c in cases[:count]]
+
+
+def test_a_corrupt_image_fails_alone_with_errors_return(model):
+    good = golden_images("models/convnet.scripted.pt", 4)
+    with pytest.raises(Error) as single:
+        model.predict(CORRUPT)
+    images = [good[0][0], good[1][0], CORRUPT, good[2][0], good[3][0]]
+    results = model.predict_batch(images, errors="return")
+    assert len(results) == len(images)
+    failed = results[2]
+    assert isinstance(failed, Error)
+    assert (failed.code, failed.status) == (single.value.code, single.value.status)
+    assert failed.message
+    for (path, digit), p in zip(good, results[:2] + results[3:]):
+        assert isinstance(p, Prediction)
+        assert p.digit == digit
+        assert_same(p, model.predict(path))
+    # Without errors="return" the corrupt image still fails the whole batch.
+    with pytest.raises(Error) as whole:
+        model.predict_batch(images)
+    assert whole.value.code == single.value.code
+    with pytest.raises(Error):
+        model.predict_batch(images, errors="raise")
+
+
+def test_errors_return_gives_unreadable_files_their_own_error(model, tmp_path):
+    missing = tmp_path / "missing.png"
+    results = model.predict_batch([missing, DIGIT_7, b"garbage", missing], errors="return")
+    assert [type(r) for r in results] == [Error, Prediction, Error, Error]
+    assert results[0].status == results[3].status == "DI_ERR_IO" and "missing.png" in results[0].message
+    assert results[2].status == "DI_ERR_DECODE"
+    assert_same(results[1], model.predict(DIGIT_7))
+    assert all(isinstance(r, Error) for r in model.predict_batch([missing, CORRUPT], errors="return"))
+    assert model.predict_batch([], errors="return") == []
+
+
+def test_errors_must_be_raise_or_return(model):
+    for call in (lambda: model.predict_batch([DIGIT_7], errors="ignore"),
+                 lambda: model.predict_gray_batch([(bytes(784), 28, 28)], errors="warn"),
+                 lambda: model.predict_tensor([0.0] * 784, errors=None)):
+        with pytest.raises(ValueError, match="raise.*return"):
+            call()
+
+
+def test_gray_batch_gives_each_image_its_result(model):
+    image7, _ = model.preprocess(DIGIT_7)
+    image2, _ = model.preprocess(DIGIT_2)
+    expected = [model.predict_gray(image7, 28, 28), model.predict_gray(image2, 28, 28)]
+    for p, q in zip(model.predict_gray_batch([(image7, 28, 28), (image2, 28, 28, 28)]), expected):
+        assert_same(p, q)
+    a, bad, b = model.predict_gray_batch([(image7, 28, 28), (b"\0" * 10, 28, 28), (image2, 28, 28)], errors="return")
+    assert isinstance(bad, Error) and bad.status == "DI_ERR_INVALID_ARGUMENT"
+    assert_same(a, expected[0])
+    assert_same(b, expected[1])
+    with pytest.raises(Error) as excinfo:
+        model.predict_gray_batch([(image7, 28, 28), (b"\0" * 10, 28, 28)])
+    assert_status(excinfo, "DI_ERR_INVALID_ARGUMENT")
+
+
+def test_a_non_finite_tensor_fails_alone_with_errors_return(model):
+    _, t7 = model.preprocess(DIGIT_7)
+    _, t2 = model.preprocess(DIGIT_2)
+    poisoned = list(t7)
+    poisoned[400] = float("nan")
+    a, bad, b = model.predict_tensor(t7 + poisoned + t2, count=3, errors="return")
+    assert isinstance(bad, Error) and bad.code < 0 and bad.status.startswith("DI_ERR_") and bad.message
+    assert_same(a, model.predict(DIGIT_7))
+    assert_same(b, model.predict(DIGIT_2))
+
+
+def test_per_call_num_threads_gives_the_same_results(compiled):
+    expected = compiled.predict_batch(IMAGES)
+    _, tensor = compiled.preprocess(DIGIT_7)
+    image, _ = compiled.preprocess(DIGIT_2)
+    for n in (None, 0, 1, 2, 5):
+        for p, q in zip(compiled.predict_batch(IMAGES, num_threads=n), expected):
+            assert_same(p, q)
+        assert_same(compiled.predict_tensor(tensor * 3, count=3, num_threads=n)[2], compiled.predict(DIGIT_7))
+        assert_same(compiled.predict_gray_batch([(image, 28, 28)] * 3, num_threads=n)[1], compiled.predict(DIGIT_2))
+
+
+@pytest.mark.parametrize("num_threads", [-1, 2**31, -2**31 - 1])
+def test_a_bad_per_call_num_threads_is_an_invalid_argument(compiled, num_threads):
+    # -1 reaches the library (so the option is passed at all); the others do not fit an int32_t.
+    _, tensor = compiled.preprocess(DIGIT_7)
+    for call in (lambda: compiled.predict_batch([DIGIT_7], num_threads=num_threads),
+                 lambda: compiled.predict_batch([DIGIT_7], errors="return", num_threads=num_threads),
+                 lambda: compiled.predict_tensor(tensor, num_threads=num_threads),
+                 lambda: compiled.predict_gray_batch([(bytes(784), 28, 28)], num_threads=num_threads)):
+        with pytest.raises(Error) as excinfo:
+            call()
+        assert_status(excinfo, "DI_ERR_INVALID_ARGUMENT")
+
+
+def test_a_batch_larger_than_max_batch_is_an_invalid_argument(compiled):
+    with pytest.raises(Error) as excinfo:
+        compiled.predict_tensor([0.0] * 784, count=digitinfer.MAX_BATCH + 1)
+    assert_status(excinfo, "DI_ERR_INVALID_ARGUMENT")
+
+
+def test_closed_model_raises_with_errors_return_too():
+    m = Model(DIMODEL)
+    m.close()
+    for call in (lambda: m.predict_batch([DIGIT_7], errors="return"),
+                 lambda: m.predict_gray_batch([(bytes(784), 28, 28)], errors="return"),
+                 lambda: m.predict_tensor([0.0] * 784, errors="return")):
+        with pytest.raises(Error, match="closed"):
+            call()
+
+
+def test_threads_get_their_own_per_image_messages(compiled):
+    images = [DIGIT_7, CORRUPT, b"garbage", DIGIT_2]
+    serial = compiled.predict_batch(images, errors="return")
+    outcomes, errors = [], []
+
+    def work():
+        try:
+            for _ in range(20):
+                got = compiled.predict_batch(images, errors="return", num_threads=1)
+                outcomes.append([(r.code, r.message) if isinstance(r, Error) else r.digit for r in got])
+        except Exception as e:  # reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert not errors
+    expected = [(r.code, r.message) if isinstance(r, Error) else r.digit for r in serial]
+    assert outcomes == [expected] * 80

@@ -1,0 +1,77 @@
+#include "core/network.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "common/failure.hpp"
+#include "core/scratch.hpp"
+#include "format/dimodel.hpp"
+#include "format/model_file.hpp"
+
+namespace digitinfer::core {
+
+std::unique_ptr<engine::Engine> build_engine(const engine::Plan &plan, const Metadata &m, int classes) {
+    auto native = engine::Engine::create(plan);
+    if (native->num_outputs() != std::size_t(classes))
+        throw std::invalid_argument("plan has " + std::to_string(native->num_outputs()) + " outputs, model " +
+                                    std::to_string(classes));
+    if (m.labels.size() != std::size_t(classes)) throw std::invalid_argument("label count differs from class count");
+    return native;
+}
+
+namespace {
+
+NetworkParts load_dimodel(const std::string &bytes, const NetworkOptions &options) {
+    if (options.engine == DI_ENGINE_LIBTORCH || options.engine == DI_ENGINE_LIBTORCH_REFERENCE)
+        fail(DI_ERR_MODEL, "a .dimodel file runs on the native engine only");
+    NativeModel file = read_native_model(bytes);
+    NetworkParts parts;
+    parts.metadata = std::move(file.metadata);
+    parts.num_classes = int(parts.metadata.labels.size());
+    try {
+        parts.native = build_engine(file.plan, parts.metadata, parts.num_classes);
+    } catch (const std::invalid_argument &e) {
+        fail(DI_ERR_MODEL, std::string("corrupt .dimodel file: ") + e.what());
+    }
+    if (options.output != DI_OUTPUT_AUTO) parts.metadata.output = options.output;
+    parts.plan = std::move(file.plan);
+    return parts;
+}
+
+}  // namespace
+
+Network::Network(NetworkParts parts, int threads) : parts_(std::move(parts)), threads_(threads) {}
+Network::~Network() = default;
+
+std::unique_ptr<Network> Network::load(const std::string &bytes, const NetworkOptions &options) {
+    NetworkParts parts;
+    switch (model_file_kind(bytes)) {
+        case ModelFileKind::Dimodel: parts = load_dimodel(bytes, options); break;
+        case ModelFileKind::TorchScript: parts = load_torchscript(bytes, options); break;
+        case ModelFileKind::Unknown:
+            fail(DI_ERR_MODEL, "not a model file: neither a .dimodel nor a TorchScript archive (zip)");
+    }
+    const int threads = options.threads > 0 ? options.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+    return std::unique_ptr<Network>(new Network(std::move(parts), threads));
+}
+
+std::optional<std::string> Network::native_model_file() const {
+    if (!parts_.native) return std::nullopt;
+    return write_native_model({parts_.metadata, *parts_.plan});
+}
+
+void Network::forward(const float *input, std::size_t n, float *output, int threads) const {
+    if (parts_.native) return parts_.native->forward(input, n, output, threads);
+    std::vector<float> &out = thread_scratch().torch_output;
+    std::string error;
+    int classes = 0;
+    if (const di_status s = parts_.torch->run(input, n, parts_.shape, out, classes, error); s != DI_OK) fail(s, error);
+    if (classes != parts_.num_classes)
+        fail(DI_ERR_INFERENCE, "model returned " + std::to_string(classes) + " classes after " +
+                                   std::to_string(parts_.num_classes) + " at load time");
+    std::memcpy(output, out.data(), out.size() * sizeof(float));
+}
+
+}  // namespace digitinfer::core

@@ -1,0 +1,71 @@
+// Stage 5: the forward pass, by DigitInfer's native engine when it can run the
+// graph, else by libtorch (through the plugin, see torch/plugin_abi.hpp). The
+// engine is chosen here, at load, and nowhere else. No torch header.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "digitinfer/digitinfer.h"
+#include "engine/engine.hpp"
+#include "format/metadata.hpp"
+#include "torch/plugin_abi.hpp"
+
+namespace digitinfer::core {
+
+struct NetworkOptions {
+    di_output_kind output = DI_OUTPUT_AUTO;  // overrides the metadata when not AUTO
+    di_engine engine = DI_ENGINE_AUTO;
+    int threads = 0;                         // 0: the machine's cores
+};
+
+// What a loaded network is made of; built by network.cpp (.dimodel) and
+// torchscript_route.cpp (TorchScript).
+struct NetworkParts {
+    Metadata metadata;                        // output kind resolved, labels filled
+    int num_classes = 0;
+    di_engine engine = DI_ENGINE_NATIVE;
+    std::string engine_note;                  // why AUTO did not pick the native engine, or ""
+    std::optional<engine::Plan> plan;         // set with `native`: for native_model_file()
+    std::unique_ptr<engine::Engine> native;   // set when engine == NATIVE
+    std::unique_ptr<TorchModule> torch;       // set otherwise
+    TorchShape shape;
+};
+
+// The native engine for `plan`; throws std::invalid_argument when it does not fit the metadata.
+std::unique_ptr<engine::Engine> build_engine(const engine::Plan &plan, const Metadata &m, int classes);
+
+// Loads a TorchScript archive through the plugin and picks its engine.
+NetworkParts load_torchscript(const std::string &bytes, const NetworkOptions &options);
+
+class Network {
+public:
+    // Loads a .dimodel (native engine, no libtorch) or a TorchScript archive
+    // (traced or scripted; through the libtorch plugin), checks that it maps
+    // [N,C,H,W] to [N,num_classes], and prepares the engine `options` asks for.
+    // Throws Failure(DI_ERR_MODEL) with the reason otherwise.
+    static std::unique_ptr<Network> load(const std::string &bytes, const NetworkOptions &options);
+    ~Network();
+
+    const Metadata &metadata() const { return parts_.metadata; }
+    int num_classes() const { return parts_.num_classes; }
+    di_engine engine() const { return parts_.engine; }                   // never AUTO
+    const std::string &engine_note() const { return parts_.engine_note; }
+    int threads() const { return threads_; }                             // default for one batched call
+    // The model as a .dimodel, when it runs on the native engine.
+    std::optional<std::string> native_model_file() const;
+
+    // `input` holds n normalized C*H*W images; writes n*num_classes raw outputs
+    // of the model (their meaning: metadata().output), with up to `threads`
+    // threads (the native engine; libtorch has its own count). Safe to call concurrently.
+    void forward(const float *input, std::size_t n, float *output, int threads) const;
+
+private:
+    Network(NetworkParts parts, int threads);
+    NetworkParts parts_;
+    int threads_;
+};
+
+}  // namespace digitinfer::core

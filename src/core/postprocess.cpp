@@ -1,0 +1,24 @@
+#include "core/postprocess.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace digitinfer::core {
+
+void to_log_probabilities(float *row, std::size_t classes, di_output_kind kind) {
+    if (kind == DI_OUTPUT_PROBABILITIES) {
+        for (std::size_t i = 0; i < classes; ++i) row[i] = std::log(row[i]);
+    } else if (kind == DI_OUTPUT_LOGITS) {
+        const float max = *std::max_element(row, row + classes);
+        double sum = 0.0;
+        for (std::size_t i = 0; i < classes; ++i) sum += std::exp(double(row[i]) - max);
+        const float log_sum = float(std::log(sum)) + max;
+        for (std::size_t i = 0; i < classes; ++i) row[i] -= log_sum;
+    }
+}
+
+int argmax(const float *row, std::size_t classes) {
+    return int(std::max_element(row, row + classes) - row);
+}
+
+}  // namespace digitinfer::core

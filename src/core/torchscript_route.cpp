@@ -1,0 +1,127 @@
+// A TorchScript archive, from bytes to a NetworkParts: the plugin loads it and
+// runs it; here we read its metadata, check its shapes, resolve its output
+// kind, and choose its engine: the native engine when the graph lowers to a
+// plan that agrees with libtorch, else libtorch (optimized unless the
+// reference module is asked for). The module is never optimized when the
+// native engine wins.
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "common/failure.hpp"
+#include "core/network.hpp"
+
+namespace digitinfer::core {
+namespace {
+
+constexpr double kEngineTolerance = 1e-4;  // max |native - libtorch| accepted at load
+
+std::string shape_text(const TorchShape &s) {
+    return "[N, " + std::to_string(s.channels) + ", " + std::to_string(s.height) + ", " + std::to_string(s.width) + "]";
+}
+
+// Runs the module on n images at load time: a failure is the model's fault.
+std::vector<float> probe(const TorchModule &module, const float *input, std::size_t n, const TorchShape &shape,
+                         int &classes) {
+    std::vector<float> out;
+    std::string error;
+    const di_status s = module.run(input, n, shape, out, classes, error);
+    if (s == DI_ERR_INFERENCE) fail(DI_ERR_MODEL, "model rejects input " + shape_text(shape) + ": " + error);
+    if (s != DI_OK) fail(s, error);
+    return out;
+}
+
+// A log_softmax row has logsumexp 0; a softmax row sums to 1 within [0, 1].
+di_output_kind detect_output_kind(const std::vector<float> &row) {
+    double max = -INFINITY, min = INFINITY, sum = 0.0, exp_sum = 0.0;
+    for (float v : row) max = std::max(max, double(v)), min = std::min(min, double(v)), sum += v;
+    for (float v : row) exp_sum += std::exp(double(v) - max);
+    const double logsumexp = max + std::log(exp_sum);
+    if (max <= 0.0 && std::fabs(logsumexp) < 1e-4) return DI_OUTPUT_LOG_PROBABILITIES;
+    if (min >= 0.0 && std::fabs(sum - 1.0) < 1e-4) return DI_OUTPUT_PROBABILITIES;
+    return DI_OUTPUT_LOGITS;
+}
+
+// The largest difference between the native engine and the module as loaded,
+// on normalized-image-like random inputs.
+double disagreement(const engine::Engine &native, const TorchModule &torch, const TorchShape &shape) {
+    constexpr std::size_t kProbes = 4;
+    std::mt19937 rng(20261125);
+    std::normal_distribution<float> normal(0.0f, 1.5f);
+    std::vector<float> x(kProbes * std::size_t(shape.channels) * std::size_t(shape.height) * std::size_t(shape.width));
+    for (float &v : x) v = normal(rng);
+    int classes = 0;
+    const std::vector<float> expected = probe(torch, x.data(), kProbes, shape, classes);
+    std::vector<float> got(expected.size());
+    native.forward(x.data(), kProbes, got.data(), 1);
+    double worst = 0.0;
+    for (std::size_t i = 0; i < got.size(); ++i) {
+        const double d = std::fabs(double(got[i]) - double(expected[i]));
+        if (!(d <= worst)) worst = d;  // NaN propagates as a failure
+    }
+    return worst;
+}
+
+// The native engine for the module, or nullptr with `why` set.
+std::unique_ptr<engine::Engine> native_engine(NetworkParts &parts, std::string &why) {
+    engine::Plan plan;
+    if (parts.torch->lower(parts.shape, plan, why) != DI_OK) return nullptr;
+    try {
+        auto native = build_engine(plan, parts.metadata, parts.num_classes);
+        const double error_bound = disagreement(*native, *parts.torch, parts.shape);
+        if (!(error_bound <= kEngineTolerance)) {
+            why = "native engine differs from libtorch by " + std::to_string(error_bound);
+            return nullptr;
+        }
+        parts.plan = std::move(plan);
+        return native;
+    } catch (const std::invalid_argument &e) {
+        why = e.what();
+        return nullptr;
+    }
+}
+
+}  // namespace
+
+NetworkParts load_torchscript(const std::string &bytes, const NetworkOptions &options) {
+    NetworkParts parts;
+    std::string error;
+    if (const di_status s = torch_plugin()(bytes, options.threads, parts.torch, error); s != DI_OK) fail(s, error);
+    Metadata &meta = parts.metadata;
+    if (!parts.torch->metadata_json().empty()) meta = parse_metadata(parts.torch->metadata_json());
+    parts.shape = {meta.channels, meta.height, meta.width};
+
+    // Two images, so that a model that ignores the batch dimension is caught.
+    const std::vector<float> zeros(2 * std::size_t(meta.channels) * std::size_t(meta.height) * std::size_t(meta.width));
+    int classes = 0;
+    probe(*parts.torch, zeros.data(), 2, parts.shape, classes);
+    const std::vector<float> row = probe(*parts.torch, zeros.data(), 1, parts.shape, classes);
+    parts.num_classes = classes;
+    if (!meta.labels.empty() && int(meta.labels.size()) != classes)
+        fail(DI_ERR_MODEL, "metadata lists " + std::to_string(meta.labels.size()) + " labels but the model has " +
+                               std::to_string(classes) + " classes");
+    for (int i = int(meta.labels.size()); i < classes; ++i) meta.labels.push_back(std::to_string(i));
+    if (options.output != DI_OUTPUT_AUTO) meta.output = options.output;
+    if (meta.output == DI_OUTPUT_AUTO) meta.output = detect_output_kind(row);
+
+    if (options.engine == DI_ENGINE_AUTO || options.engine == DI_ENGINE_NATIVE) {
+        std::string why;
+        if ((parts.native = native_engine(parts, why))) {
+            parts.engine = DI_ENGINE_NATIVE;
+            parts.torch.reset();
+            return parts;
+        }
+        parts.engine_note = "native engine not used: " + why;
+        if (options.engine == DI_ENGINE_NATIVE) fail(DI_ERR_MODEL, parts.engine_note);
+    }
+    parts.engine = DI_ENGINE_LIBTORCH_REFERENCE;
+    if (options.engine != DI_ENGINE_LIBTORCH_REFERENCE) {
+        if (parts.torch->optimize(parts.shape, error) == DI_OK)
+            parts.engine = DI_ENGINE_LIBTORCH;
+        else
+            parts.engine_note += (parts.engine_note.empty() ? "" : "; ") + std::string("not optimized: ") + error;
+    }
+    return parts;
+}
+
+}  // namespace digitinfer::core

@@ -1,0 +1,50 @@
+// BMP: the size check stb_image lacks, and Pillow's 16-bit channel widening.
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+
+#include "image/formats.hpp"
+
+namespace digitinfer::core {
+
+bool looks_like_bmp(const uint8_t *data, std::size_t size) { return size >= 2 && data[0] == 'B' && data[1] == 'M'; }
+
+// stb_image reads the missing pixel data of a BMP or TGA as zeros: a 54-byte file could claim
+// 16384 x 16384 pixels, cost seconds and gigabytes, and decode as a black image where Pillow
+// says "image file is truncated". These are the fewest bytes a w x h file of the header's
+// layout can have (never more than stb_image or Pillow reads), or 0 when not known.
+std::size_t bmp_min_size(const uint8_t *data, std::size_t size, std::size_t w, std::size_t h) {
+    if (size < 34) return 0;
+    const uint32_t offset = le32(data + 10), header = le32(data + 14);
+    const std::size_t bpp = header == 12 ? le16(data + 24) : le16(data + 28);
+    // RLE (1, 2) is refused anyway. Any other value may reach the raw reader: stb_image reads the
+    // field as an int and takes negative ones for BI_RGB.
+    if (header != 12 && (le32(data + 30) == 1 || le32(data + 30) == 2)) return 0;
+    if (bpp != 1 && bpp != 4 && bpp != 8 && bpp != 16 && bpp != 24 && bpp != 32) return 0;
+    const std::size_t stride = (w * bpp + 31) / 32 * 4;  // rows padded to 4 bytes (not needed after the last)
+    return std::size_t(offset) + stride * (h - 1) + (w * bpp + 7) / 8;
+}
+
+// 16-bit BMPs: stb_image widens 5- and 6-bit channels by bit replication ((v << 3) | (v >> 2));
+// Pillow's BGR;15 and BGR;16 unpackers compute v * 255 / 31 and v * 255 / 63 (up to 1 apart).
+// Pillow reads the 5-5-5 layout (BI_RGB, or those bitfields) and 5-6-5 bitfields, and no other.
+void pillow_bmp16_channels(const uint8_t *data, std::size_t size, Image &img) {
+    if (size < 34 || le32(data + 14) < 40 || (data[28] | data[29] << 8) != 16 || img.channels < 3) return;
+    const uint32_t compression = le32(data + 30);
+    int green_bits = 0;
+    if (compression == 0) {
+        green_bits = 5;
+    } else if (compression == 3 && size >= 66) {  // masks right after the 40-byte header, or inside a longer one
+        const uint32_t r = le32(data + 54), g = le32(data + 58), b = le32(data + 62);
+        green_bits = r == 0x7C00 && g == 0x3E0 && b == 0x1F ? 5 : r == 0xF800 && g == 0x7E0 && b == 0x1F ? 6 : 0;
+    }
+    if (!green_bits) return;
+    const std::size_t n = std::size_t(img.channels);
+    for (std::size_t i = 0; i < img.pixels.size(); ++i) {
+        if (i % n == 3) continue;  // alpha, which convert("L") ignores
+        const int bits = i % n == 1 ? green_bits : 5;
+        img.pixels[i] = uint8_t((img.pixels[i] >> (8 - bits)) * 255 / ((1 << bits) - 1));
+    }
+}
+
+}  // namespace digitinfer::core

@@ -1,0 +1,47 @@
+// decode_image: picks the decoder by signature, as Pillow and stb_image do,
+// and enforces the caller's limits before any pixel is allocated.
+#include "image/decode.hpp"
+
+#include <climits>
+#include <string>
+
+#include "common/failure.hpp"
+#include "image/formats.hpp"
+
+namespace digitinfer::core {
+
+void decode_failure(const char *what) {
+    fail(DI_ERR_DECODE, std::string("cannot decode image: ") + (what && *what ? what : "corrupt data"));
+}
+
+Image decode_image(const uint8_t *data, std::size_t size, const DecodeLimits &limits) {
+    if (size == 0) fail(DI_ERR_DECODE, "cannot decode image: no bytes");
+    if (size > limits.max_encoded_bytes)
+        fail(DI_ERR_DECODE, "cannot decode image: " + std::to_string(size) + " bytes exceed the limit of " +
+                                std::to_string(limits.max_encoded_bytes));
+    if (looks_like_jpeg(data, size)) return decode_jpeg(data, size, limits.max_pixels);
+    if (has_png_signature(data, size)) return decode_png(data, size, limits.max_pixels);
+    if (looks_like_pnm(data, size)) check_pnm_header(data, size);
+    int w = 0, h = 0;
+    stb_info(data, size, w, h);
+    // stb_image's info reports a top-down BMP's height as negative (its loader takes the absolute value).
+    const bool bmp = looks_like_bmp(data, size), gif = looks_like_gif(data, size);
+    if (bmp && h < 0 && h > INT_MIN) h = -h;
+    if (w <= 0 || h <= 0 || std::size_t(w) * std::size_t(h) > limits.max_pixels)
+        fail(DI_ERR_DECODE, "cannot decode image: dimensions " + std::to_string(w) + "x" + std::to_string(h) +
+                                " are out of range (limit " + std::to_string(limits.max_pixels) + " pixels)");
+    if (looks_like_pnm(data, size)) return decode_pnm(data, size, w, h);
+    const std::size_t need = bmp ? bmp_min_size(data, size, std::size_t(w), std::size_t(h))
+                             : gif ? 0 : tga_min_size(data, size, std::size_t(w), std::size_t(h));
+    if (need > size)
+        fail(DI_ERR_DECODE, "cannot decode image: file truncated (" + std::to_string(size) + " bytes, a " +
+                                std::to_string(w) + "x" + std::to_string(h) + " image needs " +
+                                std::to_string(need) + ")");
+    Image img = stb_load(data, size);
+    if (gif) restore_gif_transparent_color(data, size, img);
+    if (bmp) pillow_bmp16_channels(data, size, img);
+    if (!bmp && !gif) pillow_tga_orientation(data, size, img);  // TGA: the only format left
+    return img;
+}
+
+}  // namespace digitinfer::core

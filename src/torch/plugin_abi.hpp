@@ -1,0 +1,75 @@
+// The boundary between the core library and its libtorch plugin
+// (libdigitinfer_torch.so, dlopen'ed the first time a TorchScript file is
+// loaded), so that programs using .dimodel files never load libtorch.
+//
+// C++ objects cross it, which is safe only between a core and a plugin built
+// from the same tree by the same compiler and standard library: the plugin
+// exports its fingerprint (kTorchPluginFingerprint as it was compiled there)
+// and the loader refuses any plugin whose fingerprint is not its own. Change
+// DI_TORCH_PLUGIN_ABI whenever anything declared here changes.
+//
+// The plugin only reports what libtorch says; the core decides everything
+// else (metadata, engine, notes: core/torchscript_route.cpp). No exception
+// crosses the boundary: calls report a status and a message.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "digitinfer/digitinfer.h"
+#include "engine/plan.hpp"
+
+namespace digitinfer::core {
+
+#define DI_TORCH_PLUGIN_ABI 2
+
+#define DI_TORCH_STR2(x) #x
+#define DI_TORCH_STR(x) DI_TORCH_STR2(x)
+#if defined(_GLIBCXX_USE_CXX11_ABI)
+#define DI_TORCH_STDLIB "libstdc++ cxx11-abi " DI_TORCH_STR(_GLIBCXX_USE_CXX11_ABI)
+#elif defined(_LIBCPP_VERSION)
+#define DI_TORCH_STDLIB "libc++ " DI_TORCH_STR(_LIBCPP_VERSION)
+#else
+#define DI_TORCH_STDLIB "unknown standard library"
+#endif
+inline constexpr const char *kTorchPluginFingerprint =
+    "digitinfer-torch-plugin abi " DI_TORCH_STR(DI_TORCH_PLUGIN_ABI) "; digitinfer " DI_VERSION_STRING "; " __VERSION__ "; " DI_TORCH_STDLIB;
+
+// [N, C, H, W] input images.
+struct TorchShape {
+    int channels = 1, height = 28, width = 28;
+};
+
+// A loaded TorchScript module.
+class TorchModule {
+public:
+    virtual ~TorchModule() = default;
+    // The digitinfer.json extra file of the archive, or "" when it has none.
+    virtual const std::string &metadata_json() const noexcept = 0;
+    // Runs the module (as loaded, in eval mode; once optimize() succeeded, its optimized
+    // form) on n images; `output` receives n * classes floats. DI_ERR_MODEL when the output
+    // is not a float [n, classes] tensor, DI_ERR_INFERENCE when forward throws. Thread-safe.
+    virtual di_status run(const float *input, std::size_t n, const TorchShape &shape, std::vector<float> &output,
+                          int &classes, std::string &error) const noexcept = 0;
+    // The module's graph (frozen) as a plan for the native engine; DI_ERR_MODEL
+    // saying which node is not supported otherwise.
+    virtual di_status lower(const TorchShape &shape, engine::Plan &plan, std::string &error) noexcept = 0;
+    // Freezes, optimize_for_inference's and warms up the module; on failure it stays as loaded.
+    virtual di_status optimize(const TorchShape &shape, std::string &error) noexcept = 0;
+};
+
+// The plugin's entry points (extern "C"): its fingerprint, and loading a module
+// (`threads` > 0 also sets libtorch's process-wide thread count).
+using TorchFingerprintFunction = const char *(*)() noexcept;
+using TorchOpenFunction = di_status (*)(const std::string &bytes, int threads, std::unique_ptr<TorchModule> &out,
+                                        std::string &error) noexcept;
+inline constexpr const char *kTorchFingerprintSymbol = "digitinfer_torch_fingerprint";
+inline constexpr const char *kTorchOpenSymbol = "digitinfer_torch_open";
+
+// Loads the plugin once (thread-safe), checks its fingerprint, and returns its
+// open function; throws Failure(DI_ERR_MODEL) saying what is wrong when it cannot.
+TorchOpenFunction torch_plugin();
+
+}  // namespace digitinfer::core
