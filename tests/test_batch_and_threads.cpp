@@ -27,7 +27,7 @@ void check_same(const digitinfer::Prediction &a, const digitinfer::Prediction &b
 }  // namespace
 
 TEST_CASE("a batch gives the same results as one image at a time", "[batch]") {
-    const digitinfer::Model model(testing::repo_path(testing::kScriptedModel));
+    const digitinfer::Model model(testing::repo_path(testing::stand_in(testing::kScriptedModel)));
     const auto images = golden_images();
     REQUIRE(images.size() >= 20);
     const auto batch = model.predict_encoded_batch(images);
@@ -36,7 +36,7 @@ TEST_CASE("a batch gives the same results as one image at a time", "[batch]") {
 }
 
 TEST_CASE("gray and tensor batches give the same results as single calls", "[batch]") {
-    const digitinfer::Model model(testing::repo_path(testing::kTracedModel));
+    const digitinfer::Model model(testing::repo_path(testing::stand_in(testing::kTracedModel)));
     const auto images = golden_images();
     std::vector<digitinfer::Preprocessed> pre;
     std::vector<di_gray_image> grays;
@@ -56,7 +56,7 @@ TEST_CASE("gray and tensor batches give the same results as single calls", "[bat
 }
 
 TEST_CASE("8 threads sharing one model get the serial results", "[threads]") {
-    const digitinfer::Model model(testing::repo_path(testing::kScriptedModel));
+    const digitinfer::Model model(testing::repo_path(testing::stand_in(testing::kScriptedModel)));
     const auto images = golden_images();
     std::vector<digitinfer::Prediction> serial;
     for (const auto &img : images) serial.push_back(model.predict_encoded(img));
@@ -91,7 +91,7 @@ TEST_CASE("8 threads sharing one model get the serial results", "[threads]") {
 }
 
 TEST_CASE("error messages are per thread", "[threads]") {
-    const digitinfer::Model model(testing::repo_path(testing::kTracedModel));
+    const digitinfer::Model model(testing::repo_path(testing::stand_in(testing::kTracedModel)));
     std::string seen_by_other;
     di_outputs out = di_outputs_default();
     REQUIRE(di_model_predict_encoded(model.get(), "garbage", 7, &out) == DI_ERR_DECODE);

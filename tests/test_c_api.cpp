@@ -21,7 +21,7 @@ struct ModelPtr {
 
 }  // namespace
 
-TEST_CASE("traced and scripted models load from file and from memory", "[c_api]") {
+TEST_CASE("traced and scripted models load from file and from memory", "[c_api][torch]") {
     for (const char *path : {testing::kTracedModel, testing::kScriptedModel}) {
         ModelPtr file, memory;
         REQUIRE(di_model_load_file(repo_path(path).c_str(), nullptr, &file.m) == DI_OK);
@@ -43,9 +43,9 @@ TEST_CASE("traced and scripted models load from file and from memory", "[c_api]"
     }
 }
 
-TEST_CASE("metadata is read back from the digitinfer.json extra file", "[c_api]") {
+TEST_CASE("metadata is read back from the digitinfer.json extra file", "[c_api][torch]") {
     ModelPtr model;
-    REQUIRE(di_model_load_file(repo_path(testing::kScriptedModel).c_str(), nullptr, &model.m) == DI_OK);
+    REQUIRE(di_model_load_file(repo_path(testing::stand_in(testing::kScriptedModel)).c_str(), nullptr, &model.m) == DI_OK);
     di_model_info info = di_model_info_default();
     REQUIRE(di_model_get_info(model.m, &info) == DI_OK);
     CHECK(info.input_channels == 1);
@@ -65,7 +65,7 @@ TEST_CASE("metadata is read back from the digitinfer.json extra file", "[c_api]"
     CHECK(di_model_get_label(model.m, -1, &label) == DI_ERR_INVALID_ARGUMENT);
 }
 
-TEST_CASE("a model without metadata gets the SPEC defaults", "[c_api]") {
+TEST_CASE("a model without metadata gets the SPEC defaults", "[c_api][torch]") {
     ModelPtr model;
     REQUIRE(di_model_load_file(repo_path("tests/data/models/convnet-nometa.traced.pt").c_str(), nullptr, &model.m) ==
             DI_OK);
@@ -78,7 +78,7 @@ TEST_CASE("a model without metadata gets the SPEC defaults", "[c_api]") {
     CHECK(info.output_kind == DI_OUTPUT_LOG_PROBABILITIES);  // detected
 }
 
-TEST_CASE("metadata input size and normalization are honoured", "[c_api]") {
+TEST_CASE("metadata input size and normalization are honoured", "[c_api][torch]") {
     ModelPtr tiny, mnist_norm;
     REQUIRE(di_model_load_file(repo_path("tests/data/models/tiny-32x32.traced.pt").c_str(), nullptr, &tiny.m) ==
             DI_OK);
@@ -104,10 +104,10 @@ TEST_CASE("metadata input size and normalization are honoured", "[c_api]") {
     CHECK(tensor[0] == black);  // the corner of the example image is black
 }
 
-TEST_CASE("logits models are detected or declared, and softmaxed", "[c_api]") {
+TEST_CASE("logits models are detected or declared, and softmaxed", "[c_api][torch]") {
     const auto png = read_bytes("examples/images/digit-7.png");
     ModelPtr reference;
-    REQUIRE(di_model_load_file(repo_path(testing::kTracedModel).c_str(), nullptr, &reference.m) == DI_OK);
+    REQUIRE(di_model_load_file(repo_path(testing::stand_in(testing::kTracedModel)).c_str(), nullptr, &reference.m) == DI_OK);
     float expected[10];
     di_outputs out = di_outputs_default();
     out.probabilities = expected;
@@ -133,22 +133,22 @@ TEST_CASE("load options: output kind can be forced, bad values are refused", "[c
     CHECK(opts.struct_size == sizeof(di_load_options));
     opts.output_kind = DI_OUTPUT_LOGITS;
     ModelPtr model;
-    REQUIRE(di_model_load_file(repo_path(testing::kTracedModel).c_str(), &opts, &model.m) == DI_OK);
+    REQUIRE(di_model_load_file(repo_path(testing::stand_in(testing::kTracedModel)).c_str(), &opts, &model.m) == DI_OK);
     di_model_info info = di_model_info_default();
     REQUIRE(di_model_get_info(model.m, &info) == DI_OK);
     CHECK(info.output_kind == DI_OUTPUT_LOGITS);
 
     ModelPtr refused;
     opts.output_kind = static_cast<di_output_kind>(42);
-    CHECK(di_model_load_file(repo_path(testing::kTracedModel).c_str(), &opts, &refused.m) ==
+    CHECK(di_model_load_file(repo_path(testing::stand_in(testing::kTracedModel)).c_str(), &opts, &refused.m) ==
           DI_ERR_INVALID_ARGUMENT);
     opts = di_load_options_default();
     opts.num_threads = -3;
-    CHECK(di_model_load_file(repo_path(testing::kTracedModel).c_str(), &opts, &refused.m) ==
+    CHECK(di_model_load_file(repo_path(testing::stand_in(testing::kTracedModel)).c_str(), &opts, &refused.m) ==
           DI_ERR_INVALID_ARGUMENT);
     opts = di_load_options_default();
     opts.struct_size = 0;  // not initialised with di_load_options_default()
-    CHECK(di_model_load_file(repo_path(testing::kTracedModel).c_str(), &opts, &refused.m) ==
+    CHECK(di_model_load_file(repo_path(testing::stand_in(testing::kTracedModel)).c_str(), &opts, &refused.m) ==
           DI_ERR_INVALID_ARGUMENT);
     CHECK(std::string(di_last_error_message()).find("struct_size") != std::string::npos);
     CHECK(refused.m == nullptr);
@@ -156,7 +156,7 @@ TEST_CASE("load options: output kind can be forced, bad values are refused", "[c
 
 TEST_CASE("an older, shorter di_model_info gets only the fields it has", "[c_api]") {
     ModelPtr model;
-    REQUIRE(di_model_load_file(repo_path(testing::kTracedModel).c_str(), nullptr, &model.m) == DI_OK);
+    REQUIRE(di_model_load_file(repo_path(testing::stand_in(testing::kTracedModel)).c_str(), nullptr, &model.m) == DI_OK);
     di_model_info info;
     std::memset(&info, 0xAB, sizeof info);
     info.struct_size = offsetof(di_model_info, num_classes);  // a caller from before num_classes existed
@@ -181,7 +181,7 @@ TEST_CASE("every status has a name; unknown ones too", "[c_api]") {
 
 TEST_CASE("outputs: probabilities, log-probabilities and prediction agree", "[c_api]") {
     ModelPtr model;
-    REQUIRE(di_model_load_file(repo_path(testing::kTracedModel).c_str(), nullptr, &model.m) == DI_OK);
+    REQUIRE(di_model_load_file(repo_path(testing::stand_in(testing::kTracedModel)).c_str(), nullptr, &model.m) == DI_OK);
     const auto png = read_bytes("examples/images/digit-2.png");
     di_prediction p{};
     float probs[10], logs[10];
@@ -206,7 +206,7 @@ TEST_CASE("outputs: probabilities, log-probabilities and prediction agree", "[c_
 
 TEST_CASE("raw grayscale input with a stride equals the encoded path", "[c_api]") {
     ModelPtr model;
-    REQUIRE(di_model_load_file(repo_path(testing::kTracedModel).c_str(), nullptr, &model.m) == DI_OK);
+    REQUIRE(di_model_load_file(repo_path(testing::stand_in(testing::kTracedModel)).c_str(), nullptr, &model.m) == DI_OK);
     const auto png = read_bytes("examples/images/digit-7.png");
     std::vector<uint8_t> gray(28 * 28);
     REQUIRE(di_model_preprocess_encoded(model.m, png.data(), png.size(), gray.data(), gray.size(), nullptr, 0) ==
@@ -225,7 +225,7 @@ TEST_CASE("raw grayscale input with a stride equals the encoded path", "[c_api]"
 
 TEST_CASE("the normalized tensor path equals the encoded path", "[c_api]") {
     ModelPtr model;
-    REQUIRE(di_model_load_file(repo_path(testing::kScriptedModel).c_str(), nullptr, &model.m) == DI_OK);
+    REQUIRE(di_model_load_file(repo_path(testing::stand_in(testing::kScriptedModel)).c_str(), nullptr, &model.m) == DI_OK);
     const auto png = read_bytes("examples/images/digit-7.png");
     std::vector<float> tensor(784);
     REQUIRE(di_model_preprocess_encoded(model.m, png.data(), png.size(), nullptr, 0, tensor.data(), 784) == DI_OK);

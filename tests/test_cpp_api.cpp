@@ -19,7 +19,7 @@ static_assert(!std::is_copy_constructible_v<Model>, "Model is move-only");
 static_assert(std::is_nothrow_move_constructible_v<Model>, "Model moves cheaply");
 
 TEST_CASE("C++ Model predicts, moves and releases", "[cpp]") {
-    Model model(testing::repo_path(testing::kScriptedModel));
+    Model model(testing::repo_path(testing::stand_in(testing::kScriptedModel)));
     REQUIRE(model);
     const auto p = model.predict_file(testing::repo_path("examples/images/digit-7.png"));
     CHECK(p.digit == 7);
@@ -41,7 +41,7 @@ TEST_CASE("C++ Model predicts, moves and releases", "[cpp]") {
 }
 
 TEST_CASE("C++ Model from memory and info with labels", "[cpp]") {
-    const auto bytes = testing::read_bytes(testing::kTracedModel);
+    const auto bytes = testing::read_bytes(testing::stand_in(testing::kTracedModel));
     const Model model = Model::from_memory(bytes.data(), bytes.size());
     const auto info = model.info();
     CHECK(info.num_classes == 10);
@@ -59,7 +59,7 @@ TEST_CASE("C++ errors carry the C status", "[cpp]") {
         CHECK(e.code() == DI_ERR_MODEL);
         CHECK(std::string(e.what()).find("DI_ERR_MODEL") == 0);
     }
-    const Model model(testing::repo_path(testing::kTracedModel));
+    const Model model(testing::repo_path(testing::stand_in(testing::kTracedModel)));
     CHECK_THROWS_AS(model.predict_file("/no/such/file.png"), digitinfer::Error);
     try {
         model.predict_encoded(std::vector<uint8_t>{1, 2, 3});
@@ -77,8 +77,6 @@ TEST_CASE("version() matches the header", "[cpp]") { CHECK(digitinfer::version()
 // per-image results, PredictOptions, names, limits.
 
 namespace {
-
-const char *kNativeModel = "models/convnet.dimodel";  // loads without libtorch
 
 // Every plain operator new of the process, counted while `g_counting` is set (any thread):
 // predict_into promises no allocation per call once warm, in the wrapper and the library.
@@ -131,40 +129,46 @@ void operator delete[](void *p) noexcept { std::free(p); }
 void operator delete(void *p, std::size_t) noexcept { std::free(p); }
 void operator delete[](void *p, std::size_t) noexcept { std::free(p); }
 
-TEST_CASE("C++ Model caches the class count and input shape at load, and moves them", "[cpp]") {
-    for (const char *path : {kNativeModel, "tests/data/models/tiny-32x32.traced.pt"}) {
-        INFO(path);
-        Model model(testing::repo_path(path));
-        const auto info = model.info();
-        CHECK(model.num_classes() == info.num_classes);
-        CHECK(model.input_shape().channels == info.channels);
-        CHECK(model.input_shape().height == info.height);
-        CHECK(model.input_shape().width == info.width);
-        CHECK(model.input_shape().floats() == size_t(info.channels * info.height * info.width));
-        // The cached shape sizes what preprocessing returns.
-        const auto pre = model.preprocess_file(testing::repo_path("examples/images/digit-7.png"));
-        CHECK(pre.width == info.width);
-        CHECK(pre.height == info.height);
-        CHECK(pre.tensor.size() == model.input_shape().floats());
-        CHECK(model.predict_file(testing::repo_path("examples/images/digit-7.png")).probabilities.size() ==
-              size_t(info.num_classes));
+// The cached values are those of info(), for `path`'s model, and follow the handle.
+static void check_cached_description(const std::string &path) {
+    Model model(testing::repo_path(path));
+    const auto info = model.info();
+    CHECK(model.num_classes() == info.num_classes);
+    CHECK(model.input_shape().channels == info.channels);
+    CHECK(model.input_shape().height == info.height);
+    CHECK(model.input_shape().width == info.width);
+    CHECK(model.input_shape().floats() == size_t(info.channels * info.height * info.width));
+    // The cached shape sizes what preprocessing returns, the class count the probability rows.
+    const auto pre = model.preprocess_file(testing::repo_path("examples/images/digit-7.png"));
+    CHECK(pre.width == info.width);
+    CHECK(pre.height == info.height);
+    CHECK(pre.tensor.size() == model.input_shape().floats());
+    CHECK(model.predict_file(testing::repo_path("examples/images/digit-7.png")).probabilities.size() ==
+          size_t(info.num_classes));
 
-        Model moved = std::move(model);
-        CHECK(model.num_classes() == 0);
-        CHECK(model.input_shape().width == 0);
-        CHECK(moved.num_classes() == info.num_classes);
-        Model adopted(moved.release());
-        CHECK(moved.num_classes() == 0);
-        CHECK(adopted.num_classes() == info.num_classes);
-        CHECK(adopted.input_shape().height == info.height);
-    }
+    Model moved = std::move(model);
+    CHECK(model.num_classes() == 0);
+    CHECK(model.input_shape().width == 0);
+    CHECK(moved.num_classes() == info.num_classes);
+    Model adopted(moved.release());
+    CHECK(moved.num_classes() == 0);
+    CHECK(adopted.num_classes() == info.num_classes);
+    CHECK(adopted.input_shape().height == info.height);
+}
+
+TEST_CASE("C++ Model caches the class count and input shape at load, and moves them", "[cpp]") {
+    check_cached_description(testing::kCompiledModel);
     const Model empty;
     CHECK(empty.num_classes() == 0);
     CHECK_THROWS_AS(empty.predict_file(testing::repo_path("examples/images/digit-7.png")), digitinfer::Error);
 }
 
+TEST_CASE("C++ Model caches the shape of a model that is not 28x28", "[cpp][torch]") {
+    check_cached_description("tests/data/models/tiny-32x32.traced.pt");
+}
+
 TEST_CASE("C++ predict_into fills caller storage exactly as the allocating calls do", "[cpp]") {
-    const Model model(testing::repo_path(kNativeModel));
+    const Model model(testing::repo_path(testing::kCompiledModel));
     const std::vector<std::vector<uint8_t>> files = {testing::read_bytes("examples/images/digit-7.png"),
                                                      testing::read_bytes("examples/images/digit-2.png")};
     const auto want = model.predict_encoded_batch(files);
@@ -219,6 +223,27 @@ TEST_CASE("C++ predict_into fills caller storage exactly as the allocating calls
     CHECK(t.class_index == tensor_alone.digit);
     CHECK(row == tensor_alone.log_probabilities);
 
+    // With statuses, a bad image fills its own entries and the call does not throw.
+    const std::vector<std::vector<uint8_t>> mixed = {files[0], testing::read_bytes("tests/data/bad/corrupt.png")};
+    const auto mixed_images = views(mixed);
+    std::vector<di_status> statuses(2, DI_ERR_INTERNAL);
+    std::vector<const char *> messages(2, nullptr);
+    digitinfer::ResultSpans with_statuses;
+    with_statuses.predictions = predictions;
+    with_statuses.statuses = statuses;
+    with_statuses.messages = messages;
+    model.predict_into(mixed_images, with_statuses);
+    CHECK(statuses[0] == DI_OK);
+    CHECK(predictions[0].class_index == want[0].digit);
+    CHECK(statuses[1] == DI_ERR_DECODE);
+    REQUIRE(messages[1] != nullptr);
+    CHECK(std::string(messages[1]).size() > 0);
+    CHECK(predictions[1].class_index == -1);
+    // Without them, the same call throws for the bad image.
+    digitinfer::ResultSpans without_statuses;
+    without_statuses.predictions = predictions;
+    CHECK_THROWS_AS(model.predict_into(mixed_images, without_statuses), digitinfer::Error);
+
     // Spans that are too short are refused before the library could write past them.
     std::vector<di_prediction> short_predictions(1);
     digitinfer::ResultSpans too_few;
@@ -241,7 +266,7 @@ TEST_CASE("C++ predict_into fills caller storage exactly as the allocating calls
 }
 
 TEST_CASE("C++ predict_into allocates nothing once warm", "[cpp]") {
-    const Model model(testing::repo_path(kNativeModel));
+    const Model model(testing::repo_path(testing::kCompiledModel));
     const std::vector<std::vector<uint8_t>> files = {testing::read_bytes("examples/images/digit-7.png"),
                                                      testing::read_bytes("examples/images/digit-2.png")};
     const auto images = views(files);
@@ -291,7 +316,7 @@ TEST_CASE("C++ predict_into allocates nothing once warm", "[cpp]") {
 }
 
 TEST_CASE("C++ per-image batch results: a bad image fails alone, with its status and message", "[cpp]") {
-    const Model model(testing::repo_path(kNativeModel));
+    const Model model(testing::repo_path(testing::kCompiledModel));
     const std::vector<std::vector<uint8_t>> files = {
         testing::read_bytes("examples/images/digit-7.png"), testing::read_bytes("tests/data/bad/corrupt.png"),
         testing::read_bytes("examples/images/digit-2.png"), std::vector<uint8_t>{1, 2, 3}};
@@ -346,7 +371,7 @@ TEST_CASE("C++ per-image batch results: a bad image fails alone, with its status
 }
 
 TEST_CASE("C++ PredictOptions: the thread count of one call changes nothing in the results", "[cpp]") {
-    const Model model(testing::repo_path(kNativeModel));
+    const Model model(testing::repo_path(testing::kCompiledModel));
     std::vector<std::vector<uint8_t>> files;
     for (const char *name : {"examples/images/digit-7.png", "examples/images/digit-2.png"})
         for (int copy = 0; copy < 8; ++copy) files.push_back(testing::read_bytes(name));
@@ -372,7 +397,7 @@ TEST_CASE("C++ PredictOptions: the thread count of one call changes nothing in t
 }
 
 TEST_CASE("C++ LoadOptions limits and threads come back in ModelInfo and are enforced", "[cpp]") {
-    const Model unlimited(testing::repo_path(kNativeModel));
+    const Model unlimited(testing::repo_path(testing::kCompiledModel));
     // An encoded image of a size the test knows: the preprocessed digit, as a PGM.
     const auto pre = unlimited.preprocess_file(testing::repo_path("examples/images/digit-7.png"));
     const auto file = pgm(pre.image, pre.width, pre.height);
@@ -383,7 +408,7 @@ TEST_CASE("C++ LoadOptions limits and threads come back in ModelInfo and are enf
     options.num_threads = 3;
     options.max_pixels = pixels - 1;
     options.max_encoded_bytes = file.size();
-    const Model limited(testing::repo_path(kNativeModel), options);
+    const Model limited(testing::repo_path(testing::kCompiledModel), options);
     const auto info = limited.info();
     CHECK(info.num_threads == 3);
     CHECK(info.max_pixels == pixels - 1);
@@ -402,11 +427,11 @@ TEST_CASE("C++ LoadOptions limits and threads come back in ModelInfo and are enf
         CHECK(e.code() == DI_ERR_INVALID_ARGUMENT);
     }
     options.max_pixels = pixels;  // at the limit: accepted
-    CHECK(Model(testing::repo_path(kNativeModel), options).predict_encoded(file).digit == digit);
+    CHECK(Model(testing::repo_path(testing::kCompiledModel), options).predict_encoded(file).digit == digit);
 
     options.max_encoded_bytes = file.size() - 1;
     try {
-        Model(testing::repo_path(kNativeModel), options).predict_encoded(file);
+        Model(testing::repo_path(testing::kCompiledModel), options).predict_encoded(file);
         FAIL("a file above max_encoded_bytes predicted");
     } catch (const digitinfer::Error &e) {
         CHECK(e.code() == DI_ERR_DECODE);
@@ -439,5 +464,5 @@ TEST_CASE("C++ engine and output kind names round-trip through the C API", "[cpp
     }
     CHECK_THROWS_AS(digitinfer::output_kind_from_name("unknown"), digitinfer::Error);
     // A model reports its engine under the same name.
-    CHECK(digitinfer::engine_name(Model(testing::repo_path(kNativeModel)).info().engine) == "native");
+    CHECK(digitinfer::engine_name(Model(testing::repo_path(testing::kCompiledModel)).info().engine) == "native");
 }

@@ -30,7 +30,7 @@ di_status load_bytes(const std::vector<uint8_t> &bytes) {
 
 }  // namespace
 
-TEST_CASE("the committed .dimodel is what compiling the shipped TorchScript model gives", "[native_file]") {
+TEST_CASE("the committed .dimodel is what compiling the shipped TorchScript model gives", "[native_file][torch]") {
     for (const char *source : {testing::kScriptedModel, testing::kTracedModel}) {
         INFO(source);
         const std::string out = temp_path("compiled.dimodel");
@@ -39,7 +39,7 @@ TEST_CASE("the committed .dimodel is what compiling the shipped TorchScript mode
     }
 }
 
-TEST_CASE("a .dimodel predicts exactly as its TorchScript source on the native engine", "[native_file]") {
+TEST_CASE("a .dimodel predicts exactly as its TorchScript source on the native engine", "[native_file][torch]") {
     const Model compiled(testing::repo_path(kCompiled)), source(testing::repo_path(testing::kScriptedModel));
     const auto a = compiled.info(), b = source.info();
     CHECK(a.engine == DI_ENGINE_NATIVE);
@@ -96,7 +96,7 @@ TEST_CASE("truncated, corrupted and altered .dimodel files give DI_ERR_MODEL", "
     CHECK(load_bytes(longer) == DI_ERR_MODEL);
 }
 
-TEST_CASE("export refuses models that do not run natively and unwritable paths", "[native_file][bad]") {
+TEST_CASE("export refuses models that do not run natively and unwritable paths", "[native_file][bad][torch]") {
     const Model strided(testing::repo_path("tests/data/models/tiny-32x32.traced.pt"));
     CHECK(di_model_export_native(strided.get(), temp_path("x.dimodel").c_str()) == DI_ERR_MODEL);
     CHECK(std::string(di_last_error_message()).find("stride") != std::string::npos);

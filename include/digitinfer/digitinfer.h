@@ -298,7 +298,7 @@ typedef struct di_results {
     di_status *statuses;          /**< `count` entries. When set, one bad image does not fail the call:
                                        statuses[i] is image i's status, a failed image's prediction is
                                        {-1, 0} and its score rows NaN, and the call returns DI_OK unless
-                                       its arguments are wrong. When NULL, the first bad image fails the
+                                       its arguments are wrong or the forward pass fails. When NULL, the first bad image fails the
                                        whole call, as in the functions above */
     const char **messages;        /**< `count` entries, used only with `statuses`: "" or why image i
                                        failed. Borrowed: valid until the thread's next DigitInfer call */
@@ -325,8 +325,9 @@ DI_API di_status di_model_predict_tensor_ex(const di_model *model, const float *
                                             const di_results *results);
 
 /*
- * Memory: each calling thread keeps the buffers of its last call for the next
- * one (no allocation in steady state), up to 16 MiB; a larger batch's buffers
+ * Memory: each calling thread keeps the batch buffers of its last call for the
+ * next one, up to 16 MiB (so steady-state calls on tensors allocate nothing;
+ * decoding and resizing still allocate per image); a larger batch's buffers
  * are released when the call returns, so a thread never pins more than that.
  */
 
