@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages DigitInfer needs to build, test and run its
 # Python reference (skipped when all are present). Needs root or sudo.
+# --no-torch: only what the libtorch-free build (DIGITINFER_WITH_TORCH=OFF) needs.
 set -euo pipefail
+with_torch=1
+[ "${1:-}" = "--no-torch" ] && with_torch=0
 packages=(
   build-essential cmake ninja-build pkg-config
-  libtorch-dev libopenblas0-pthread           # libtorch 1.13 (CPU) and a fast BLAS for it
   libstb-dev libturbojpeg0-dev libdeflate-dev zlib1g-dev  # image decoders
   nlohmann-json3-dev libcli11-dev catch2      # JSON, CLI, tests
   libbenchmark-dev libpng-dev                 # bench/ (DIGITINFER_BUILD_BENCHMARKS=ON)
-  python3-torch python3-torchvision python3-pil python3-numpy python3-pytest  # Python reference
+  python3-pytest                              # the Python bindings' tests
 )
+if [ "$with_torch" = 1 ]; then
+  packages+=(
+    libtorch-dev libopenblas0-pthread         # libtorch 1.13 (CPU) and a fast BLAS for it: the plugin
+    python3-torch python3-torchvision python3-pil python3-numpy  # the Python reference
+  )
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

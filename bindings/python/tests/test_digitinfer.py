@@ -1,6 +1,8 @@
 """Tests of the Python bindings against the real libdigitinfer (DIGITINFER_LIBRARY, else build/).
 
     DIGITINFER_LIBRARY=build/libdigitinfer.so.1 python3 -m pytest bindings/python/tests -q
+
+A library built without libtorch (-DDIGITINFER_WITH_TORCH=OFF) is tested too: see WITH_TORCH below.
 """
 import ctypes
 import json
@@ -40,7 +42,70 @@ BIG = ROOT / "tests/data/images/1-RGB-640x480.png"
 CORRUPT = BAD / "corrupt.png"
 
 
+# --- builds without the libtorch plugin --------------------------------------------------------
+# A library built with -DDIGITINFER_WITH_TORCH=OFF loads only .dimodel files: a TorchScript file fails with
+# DI_ERR_MODEL, "the libtorch plugin is not installed". CTest says which build it tests
+# (DIGITINFER_WITH_TORCH=0 or 1); unset, the tests ask the library, loading the shipped traced model. Set, it
+# must agree with the library, else the tests refuse to run (rather than skip what they should test).
+# Without the plugin, as the C++ tests do (tests/support.cpp: stand_in, model_available, [torch]):
+# - the shipped TorchScript models are stood in for by their compiled form, models/convnet.dimodel, which
+#   predicts as they do on the native engine (with the plugin, test_export_native_gives_a_model_that_
+#   predicts_identically checks that, and the C++ [native_file] tests);
+# - golden cases of other TorchScript models are left out, counted in one skipped case;
+# - tests about TorchScript itself (its engines, exporting from it) skip, saying so;
+# - test_torchscript_files_need_the_plugin checks the error. With the plugin nothing of this changes.
+NO_PLUGIN = "libtorch plugin is not installed"
+
+
+def _probe_torch():
+    """True when the library loads a TorchScript file, False when it says it has no plugin for one, None when
+    it fails otherwise (the tests that load TorchScript then show that error), with the error's text."""
+    try:
+        with Model(TRACED):
+            return True, ""
+    except Error as e:
+        return (False if e.status == "DI_ERR_MODEL" and NO_PLUGIN in e.message else None), str(e)
+
+
+def _with_torch():
+    probed, error = _probe_torch()
+    declared = os.environ.get("DIGITINFER_WITH_TORCH", "").strip()
+    if not declared:
+        return probed is not False
+    truth = {"1": True, "on": True, "true": True, "yes": True, "0": False, "off": False, "false": False, "no": False}
+    if declared.lower() not in truth:
+        raise RuntimeError(f"DIGITINFER_WITH_TORCH={declared!r}: expected 1 or 0 (ON/OFF, TRUE/FALSE, YES/NO)")
+    if truth[declared.lower()] and probed is False:
+        raise RuntimeError(f"DIGITINFER_WITH_TORCH={declared} says the library under test "
+                           f"({_lib.lib._name}) has the libtorch plugin, but it has none: {error}")
+    if not truth[declared.lower()] and probed is True:
+        raise RuntimeError(f"DIGITINFER_WITH_TORCH={declared} says the library under test ({_lib.lib._name}) has "
+                           f"no libtorch plugin, but it loads {TRACED.relative_to(ROOT)}: the tests of TorchScript "
+                           "would be skipped for nothing")
+    return truth[declared.lower()]
+
+
+WITH_TORCH = _with_torch()
+
+
+def needs_torch(what):
+    """Marks a test about TorchScript itself: skipped, saying `what` it tests, by a library without the plugin."""
+    return pytest.mark.skipif(not WITH_TORCH, reason=f"needs the libtorch plugin: {what}")
+
+
+def stand_in(path):
+    """The absolute path of the model a test that just needs `path` (absolute or relative to the repository)
+    loads: `path` itself, or, without the plugin, models/convnet.dimodel for a shipped TorchScript model."""
+    path = ROOT / path
+    return DIMODEL if not WITH_TORCH and path in (SCRIPTED, TRACED) else path
+
+
+def model_available(path):
+    return WITH_TORCH or stand_in(path).suffix == ".dimodel"
+
+
 def golden_cases():
+    """All the cases of golden.json, whatever the build (for the images' facts: their sizes and digits)."""
     if not GOLDEN.exists():
         return []
     return json.loads(GOLDEN.read_text())["cases"]
@@ -51,17 +116,25 @@ def golden_params():
     if not cases:
         reason = f"{GOLDEN.relative_to(ROOT)} is absent or empty: generate it with tools/make_golden.py"
         return [pytest.param(None, marks=pytest.mark.skip(reason=reason))]
-    return [pytest.param(c, id=f"{c['image']}@{c['model']}") for c in cases]
+    params = [pytest.param(c, id=f"{c['image']}@{c['model']}") for c in cases if model_available(c["model"])]
+    left_out = [c for c in cases if not model_available(c["model"])]
+    if left_out:
+        names = sorted({c["model"] for c in left_out})
+        reason = (f"needs the libtorch plugin: {len(left_out)} of the {len(cases)} golden cases, those of the "
+                  f"{len(names)} TorchScript models {', '.join(names)}, are left out")
+        params.append(pytest.param(None, id="left-out-without-libtorch", marks=pytest.mark.skip(reason=reason)))
+    return params
 
 
 @pytest.fixture(scope="module")
 def models():
-    """Loads each model once: `models(relative_path)`."""
+    """Loads each model once: `models(relative_path)` (its stand-in: see stand_in)."""
     cache = {}
 
     def get(path):
+        path = stand_in(path)
         if path not in cache:
-            cache[path] = Model(ROOT / path)
+            cache[path] = Model(path)
         return cache[path]
 
     yield get
@@ -149,7 +222,7 @@ def test_predict_takes_a_path_or_any_bytes_like(model):
 
 
 def test_model_from_bytes_equals_model_from_file(model):
-    with Model.from_bytes(SCRIPTED.read_bytes()) as m:
+    with Model.from_bytes(stand_in(SCRIPTED).read_bytes()) as m:
         assert m.info == model.info
         assert m.predict(DIGIT_7) == model.predict(DIGIT_7)
 
@@ -218,10 +291,11 @@ def test_tensor_accepts_numpy_float32_of_any_shape(model):
 
 
 def test_output_kind_can_be_forced(model):
-    with Model(SCRIPTED, output_kind=OutputKind.LOGITS) as m:
+    with Model(stand_in(SCRIPTED), output_kind=OutputKind.LOGITS) as m:
         assert m.info.output_kind == OutputKind.LOGITS
 
 
+@needs_torch("libtorch's reference module, compared with the native engine")
 def test_engines_can_be_chosen_and_agree(model):
     from digitinfer import Engine
     assert model.info.engine == Engine.NATIVE
@@ -233,6 +307,7 @@ def test_engines_can_be_chosen_and_agree(model):
             assert all(abs(x - y) <= 1e-5 for x, y in zip(a.log_probabilities, b.log_probabilities))
 
 
+@needs_torch("exports the shipped TorchScript model as a .dimodel")
 def test_export_native_gives_a_model_that_predicts_identically(model, tmp_path):
     path = tmp_path / "convnet.dimodel"
     model.export_native(path)
@@ -300,6 +375,17 @@ def test_bad_model_bytes_are_a_model_error(data):
     assert excinfo.value.code == -4
 
 
+if not WITH_TORCH:  # with the plugin, these files load: the tests above and the golden cases show it
+    @pytest.mark.parametrize("path", [SCRIPTED, TRACED, *sorted((ROOT / "tests/data/models").glob("*.pt"))],
+                             ids=lambda path: path.name)
+    def test_torchscript_files_need_the_plugin(path):
+        for load in (lambda: Model(path), lambda: Model.from_bytes(path.read_bytes())):
+            with pytest.raises(Error) as excinfo:
+                load()
+            assert_status(excinfo, "DI_ERR_MODEL")
+            assert NO_PLUGIN in excinfo.value.message
+
+
 @pytest.mark.parametrize("floats, count", [([0.0] * 783, 1), ([0.0] * 784, 2), ([], 1), ([0.0] * 784, 0)])
 def test_wrong_tensor_size_is_an_invalid_argument(model, floats, count):
     with pytest.raises(Error) as excinfo:
@@ -311,12 +397,12 @@ def test_wrong_tensor_size_is_an_invalid_argument(model, floats, count):
 @pytest.mark.parametrize("options", [{"num_threads": -1}, {"output_kind": 99}])
 def test_bad_load_options_are_an_invalid_argument(options):
     with pytest.raises(Error) as excinfo:
-        Model(SCRIPTED, **options)
+        Model(stand_in(SCRIPTED), **options)
     assert_status(excinfo, "DI_ERR_INVALID_ARGUMENT")
 
 
 def test_closed_model_raises_instead_of_crashing():
-    m = Model(TRACED)
+    m = Model(stand_in(TRACED))
     m.close()
     m.close()  # twice is fine
     image, tensor = bytes(28 * 28), [0.0] * 784
@@ -330,7 +416,7 @@ def test_closed_model_raises_instead_of_crashing():
 
 
 def test_with_block_closes_the_model():
-    with Model(TRACED) as m:
+    with Model(stand_in(TRACED)) as m:
         m.predict(DIGIT_7)
     with pytest.raises(Error, match="closed"):
         m.predict(DIGIT_7)
@@ -360,7 +446,7 @@ def test_threads_sharing_a_model_get_the_serial_results(model):
 
 
 def test_close_while_other_threads_predict_waits_for_them():
-    m = Model(TRACED)
+    m = Model(stand_in(TRACED))
     data = DIGIT_7.read_bytes()
     started, outcomes = threading.Barrier(5), []
 
@@ -578,10 +664,13 @@ def test_unknown_names_raise(name):
 def test_models_load_with_engine_and_output_kind_names():
     with Model(DIMODEL, engine="native") as m:
         assert m.info.engine is Engine.NATIVE
-    with Model(SCRIPTED, engine=Engine.LIBTORCH_REFERENCE.c_name, output_kind="logits") as m:
-        assert (m.info.engine, m.info.output_kind) == (Engine.LIBTORCH_REFERENCE, OutputKind.LOGITS)
     with Model.from_bytes(DIMODEL.read_bytes(), engine="auto", output_kind=OutputKind.LOG_PROBABILITIES.c_name) as m:
         assert m.info.output_kind is OutputKind.LOG_PROBABILITIES
+    if not WITH_TORCH:
+        pytest.skip("needs the libtorch plugin: the engine name 'reference' with a TorchScript model (the "
+                    ".dimodel loads above, by names, were checked)")
+    with Model(SCRIPTED, engine=Engine.LIBTORCH_REFERENCE.c_name, output_kind="logits") as m:
+        assert (m.info.engine, m.info.output_kind) == (Engine.LIBTORCH_REFERENCE, OutputKind.LOGITS)
 
 
 # --- load limits and the new ModelInfo fields -------------------------------------------------
