@@ -469,6 +469,20 @@ private:
         size_t classes;
         Scores(size_t count, size_t num_classes)
             : predictions(count), probs(count * num_classes), logs(count * num_classes), classes(num_classes) {}
+        // Points a di_outputs or di_results at this storage.
+        template <class Out>
+        void attach(Out &o) {
+            o.predictions = predictions.data();
+            o.probabilities = probs.data();
+            o.log_probabilities = logs.data();
+            o.scores_capacity = probs.size();
+        }
+        std::vector<Prediction> all() const {
+            std::vector<Prediction> out;
+            out.reserve(predictions.size());
+            for (size_t i = 0; i < predictions.size(); ++i) out.push_back(at(i));
+            return out;
+        }
         Prediction at(size_t i) const {
             Prediction p;
             p.digit = predictions[i].class_index;
@@ -484,31 +498,19 @@ private:
     std::vector<Prediction> run(size_t count, Call call) const {
         Scores s(count, size_t(num_classes_));
         di_outputs o = di_outputs_default();
-        o.predictions = s.predictions.data();
-        o.probabilities = s.probs.data();
-        o.log_probabilities = s.logs.data();
-        o.scores_capacity = s.probs.size();
+        s.attach(o);
         detail::check(call(&o));
-        std::vector<Prediction> out;
-        out.reserve(count);
-        for (size_t i = 0; i < count; ++i) out.push_back(s.at(i));
-        return out;
+        return s.all();
     }
 
     template <class Call>  // Call: di_status(const di_predict_options *, const di_results *)
     std::vector<Prediction> run_ex(size_t count, const PredictOptions &options, Call call) const {
         Scores s(count, size_t(num_classes_));
         di_results r = di_results_default();
-        r.predictions = s.predictions.data();
-        r.probabilities = s.probs.data();
-        r.log_probabilities = s.logs.data();
-        r.scores_capacity = s.probs.size();
+        s.attach(r);
         const di_predict_options o = to_c(options);
         detail::check(call(&o, &r));
-        std::vector<Prediction> out;
-        out.reserve(count);
-        for (size_t i = 0; i < count; ++i) out.push_back(s.at(i));
-        return out;
+        return s.all();
     }
 
     template <class Call>  // Call: di_status(const di_predict_options *, const di_results *)
@@ -517,10 +519,7 @@ private:
         std::vector<di_status> statuses(count, DI_OK);
         std::vector<const char *> messages(count, nullptr);
         di_results r = di_results_default();
-        r.predictions = s.predictions.data();
-        r.probabilities = s.probs.data();
-        r.log_probabilities = s.logs.data();
-        r.scores_capacity = s.probs.size();
+        s.attach(r);
         r.statuses = statuses.data();
         r.messages = messages.data();
         const di_predict_options o = to_c(options);

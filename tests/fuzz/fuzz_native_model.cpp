@@ -31,7 +31,7 @@ namespace {
 constexpr std::size_t kMaxInputs = std::size_t(1) << 22;  // 16 MiB of floats
 constexpr double kMaxFlops = 2e8;
 
-// src/native_format.cpp's checksum: FNV-1a 64 over every byte before the last 8.
+// src/format/dimodel.cpp's checksum: FNV-1a 64 over every byte before the last 8.
 uint64_t fnv1a(const char *data, std::size_t size) {
     uint64_t h = 0xcbf29ce484222325ull;
     for (std::size_t i = 0; i < size; ++i) h = (h ^ uint8_t(data[i])) * 0x100000001b3ull;

@@ -2,7 +2,7 @@
 """Writes the tiny .dimodel seeds of the native-model fuzzer (tests/fuzz/corpus/native_model/).
 
 Each seed is a complete, valid file (format version 1, checksum included; layout in
-src/native_format.cpp) small enough for libFuzzer to mutate quickly; models/convnet.dimodel
+src/format/dimodel.cpp) small enough for libFuzzer to mutate quickly; models/convnet.dimodel
 is the large, realistic seed. Deterministic: rerun it and the files are the same.
 Usage: python3 tests/fuzz/make_model_seeds.py
 """
