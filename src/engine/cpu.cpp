@@ -1,5 +1,7 @@
 // Picks the kernel set: the best the CPU supports, checked once, optionally
-// lowered by DIGITINFER_ISA.
+// lowered by DIGITINFER_ISA. The AVX2 and AVX-512 sets are built on x86-64 only
+// (src/engine/CMakeLists.txt defines DIGITINFER_ENGINE_X86 there); on any other
+// CPU the best supported set is Scalar and the others are never referenced.
 #include <cstdlib>
 #include <cstring>
 
@@ -19,7 +21,7 @@ const char *isa_name(Isa isa) {
 namespace {
 
 Isa detect() {
-#if defined(__x86_64__) || defined(__i386__)
+#if defined(DIGITINFER_ENGINE_X86)
     __builtin_cpu_init();
     // GCC and Clang also check that the OS saves the registers (XCR0).
     const bool fma = __builtin_cpu_supports("fma");
@@ -52,11 +54,13 @@ Isa default_isa() {
 
 const Kernels &kernels_for(Isa isa) {
     if (int(isa) > int(best_supported_isa())) isa = best_supported_isa();
+#if defined(DIGITINFER_ENGINE_X86)
     switch (isa) {
     case Isa::Avx512: return kernels_avx512();
     case Isa::Avx2: return kernels_avx2();
     case Isa::Scalar: break;
     }
+#endif
     return kernels_scalar();
 }
 

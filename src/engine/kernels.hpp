@@ -86,8 +86,8 @@ struct Kernels {
 };
 
 const Kernels &kernels_scalar();
-const Kernels &kernels_avx2();
-const Kernels &kernels_avx512();
+const Kernels &kernels_avx2();    // x86-64 builds only (DIGITINFER_ENGINE_X86)
+const Kernels &kernels_avx512();  // x86-64 builds only (DIGITINFER_ENGINE_X86)
 const Kernels &kernels_for(Isa isa);  // isa must be supported
 
 }  // namespace digitinfer::engine

@@ -19,10 +19,15 @@ inline uint8_t cmyk_to_rgb(unsigned ink, unsigned k) {
     return uint8_t(nk - (((t >> 8) + t) >> 8));
 }
 
-// RGB/RGBA -> L. Built for AVX2 and AVX-512 too, picked at load time: the
-// 32-bit multiplies are slow on baseline SSE2. Constant strides vectorize.
-__attribute__((target_clones("arch=x86-64-v4", "avx2", "default"))) void luma_rows(const uint8_t *in, std::size_t count,
-                                                                           int channels, uint8_t *out) {
+// RGB/RGBA -> L. On x86-64 built for AVX2 and AVX-512 too, picked at load
+// time: the 32-bit multiplies are slow on baseline SSE2. Elsewhere (e.g.
+// aarch64) one build for the baseline ISA. Constant strides vectorize.
+#if defined(__x86_64__)
+#define DIGITINFER_LUMA_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
+#else
+#define DIGITINFER_LUMA_CLONES
+#endif
+DIGITINFER_LUMA_CLONES void luma_rows(const uint8_t *in, std::size_t count, int channels, uint8_t *out) {
     if (channels == 3) {
         for (std::size_t i = 0; i < count; ++i) out[i] = luma(in + 3 * i);
         return;

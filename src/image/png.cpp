@@ -5,8 +5,11 @@
 //   RGB, RGBA, gray+alpha 16 bit -> the high byte of each sample (Pillow's ;16B unpackers)
 //   palette           -> RGB through PLTE (indices past its end are black)
 // Alpha is kept (the grayscale stage ignores it). Adam7 interlacing is supported.
-#include <emmintrin.h>  // SSE2: part of every x86-64 CPU
 #include <libdeflate.h>
+#if defined(__x86_64__)
+#include <emmintrin.h>  // SSE2: part of every x86-64 CPU
+#define DIGITINFER_PNG_SSE2 1
+#endif
 
 #include <algorithm>
 #include <array>
@@ -90,8 +93,10 @@ uint8_t paeth(int a, int b, int c) {
     return uint8_t(pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
 }
 
+#if defined(DIGITINFER_PNG_SSE2)
 // The Paeth filter for one row, a pixel (up to 8 bytes) at a time in 16-bit
 // SSE2 lanes, branch-free: the serial dependency runs per pixel, not per byte.
+// Bit-identical to the scalar loop in unfilter(), which every other CPU runs.
 template <std::size_t bpp>  // a constant, so that the 1-8 byte copies compile to single moves
 void unpaeth_sse2(uint8_t *__restrict row, const uint8_t *__restrict prior, std::size_t n) {
     const __m128i zero = _mm_setzero_si128();
@@ -118,6 +123,7 @@ void unpaeth_sse2(uint8_t *__restrict row, const uint8_t *__restrict prior, std:
         c = b;
     }
 }
+#endif  // DIGITINFER_PNG_SSE2
 
 // Undoes the filter of one row in place; `prior` is the previous unfiltered row
 // or zeros. The first `bpp` bytes, which have no left neighbour, are done apart
@@ -138,6 +144,7 @@ void unfilter(uint8_t filter, uint8_t *__restrict row, const uint8_t *__restrict
             for (std::size_t i = bpp; i < n; ++i) row[i] = uint8_t(row[i] + (row[i - bpp] + prior[i]) / 2);
             return;
         case 4:
+#if defined(DIGITINFER_PNG_SSE2)
             switch (bpp) {
                 case 2: return unpaeth_sse2<2>(row, prior, n);
                 case 3: return unpaeth_sse2<3>(row, prior, n);
@@ -145,6 +152,8 @@ void unfilter(uint8_t filter, uint8_t *__restrict row, const uint8_t *__restrict
                 case 6: return unpaeth_sse2<6>(row, prior, n);
                 case 8: return unpaeth_sse2<8>(row, prior, n);
             }
+#endif
+            // Every bpp (and on CPUs other than x86-64 the only path): exact integer math.
             for (std::size_t i = 0; i < head; ++i) row[i] = uint8_t(row[i] + prior[i]);  // paeth(0, b, 0) = b
             for (std::size_t i = bpp; i < n; ++i) row[i] = uint8_t(row[i] + paeth(row[i - bpp], prior[i], prior[i - bpp]));
             return;
