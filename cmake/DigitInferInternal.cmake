@@ -2,11 +2,10 @@
 # subsystem of src/ (image, format, engine, core). Position-independent, so that
 # the shared library and the torch plugin can link it; hidden visibility, so
 # that nothing but the C API leaves them. Consumers include "room/file.hpp"
-# from src/ and the public headers (source and generated).
+# from src/ and the public headers.
 function(digitinfer_internal_library name)
   add_library(${name} STATIC ${ARGN})
-  target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/include
-    ${PROJECT_BINARY_DIR}/include)
+  target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/include)
   target_compile_features(${name} PUBLIC cxx_std_17)
   target_compile_options(${name} PRIVATE -Wall -Wextra)
   set_target_properties(${name} PROPERTIES

@@ -503,12 +503,12 @@ MIRRORED_STRUCTS = ("di_load_options", "di_model_info", "di_encoded_image", "di_
 
 
 def include_dirs():
-    """The directories holding digitinfer/digitinfer.h and the (generated) digitinfer/version.h."""
+    """The directories holding digitinfer/digitinfer.h and digitinfer/version.h."""
     explicit = os.environ.get("DIGITINFER_INCLUDE_DIRS")
     if explicit:
         return [Path(d) for d in explicit.split(":") if d]
     if not (ROOT / "include/digitinfer/version.h").exists():
-        pytest.skip("include/digitinfer/version.h does not exist (it is generated into the build tree): set "
+        pytest.skip("include/digitinfer/version.h does not exist: set "
                     "DIGITINFER_INCLUDE_DIRS to <repo>/include:<the build's include directory> to check the "
                     "bindings against the C headers")
     return [ROOT / "include"]
