@@ -24,8 +24,8 @@ Image decode_png(const uint8_t *data, std::size_t size, std::size_t max_pixels);
 bool looks_like_jpeg(const uint8_t *data, std::size_t size);
 Image decode_jpeg(const uint8_t *data, std::size_t size, std::size_t max_pixels);
 
-// stb_image (stb.cpp) for BMP, GIF, PNM and TGA: their size, then their pixels.
-bool stb_info(const uint8_t *data, std::size_t size, int &width, int &height);
+// stb_image (stb.cpp) for BMP, GIF, PNM and TGA: their size (throws when unreadable), then their pixels.
+void stb_info(const uint8_t *data, std::size_t size, int &width, int &height);
 Image stb_load(const uint8_t *data, std::size_t size);
 
 // BMP (bmp.cpp).

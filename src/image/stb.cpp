@@ -40,10 +40,9 @@ int checked_length(std::size_t size) {
 
 }  // namespace
 
-bool stb_info(const uint8_t *data, std::size_t size, int &width, int &height) {
+void stb_info(const uint8_t *data, std::size_t size, int &width, int &height) {
     int n = 0;
     if (!stbi_info_from_memory(data, checked_length(size), &width, &height, &n)) decode_failure(stbi_failure_reason());
-    return true;
 }
 
 Image stb_load(const uint8_t *data, std::size_t size) {
