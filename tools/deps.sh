@@ -11,6 +11,8 @@ packages=(
   nlohmann-json3-dev libcli11-dev catch2      # JSON, CLI, tests
   libbenchmark-dev libpng-dev                 # bench/ (DIGITINFER_BUILD_BENCHMARKS=ON)
   python3-pytest                              # the Python bindings' tests
+  libboost-dev libspdlog-dev prometheus-cpp-dev  # digitinfer-server: Beast/Asio, logs, metrics
+  python3-requests prometheus                 # its tests: the Python client, promtool
 )
 if [ "$with_torch" = 1 ]; then
   packages+=(
