@@ -13,6 +13,7 @@ packages=(
   python3-pytest                              # the Python bindings' tests
   libboost-dev libspdlog-dev prometheus-cpp-dev  # digitinfer-server: Beast/Asio, logs, metrics
   python3-requests prometheus                 # its tests: the Python client, promtool
+  chromium                                    # the drawing page's test (with puppeteer-core from npm)
 )
 if [ "$with_torch" = 1 ]; then
   packages+=(
@@ -20,6 +21,8 @@ if [ "$with_torch" = 1 ]; then
     python3-torch python3-torchvision python3-pil python3-numpy  # the Python reference
   )
 fi
+# Node.js may come from elsewhere (NodeSource ships npm inside nodejs): Debian's only when absent.
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

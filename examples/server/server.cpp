@@ -6,6 +6,7 @@
 #include <iostream>
 #include <thread>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
@@ -67,10 +68,15 @@ std::vector<StartupModel> startup_models(const options::ServerOptions &o, const 
     return out;
 }
 
-// Runs `io` on `n` threads until it is stopped.
+// Runs `io` on `n` threads until it is stopped, even while it has nothing to do: a request waiting in
+// the batcher holds no Asio operation, and its answer is posted later.
 std::vector<std::thread> run_threads(asio::io_context &io, int n) {
     std::vector<std::thread> threads;
-    for (int i = 0; i < n; ++i) threads.emplace_back([&io] { io.run(); });
+    for (int i = 0; i < n; ++i)
+        threads.emplace_back([&io] {
+            auto busy = asio::make_work_guard(io);
+            io.run();
+        });
     return threads;
 }
 

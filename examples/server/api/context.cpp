@@ -8,6 +8,7 @@ models::BatchSettings Context::batch_settings(int batch_size, int max_batch_dela
     models::BatchSettings s;
     s.batch_size = batch_size > 0 ? batch_size : options.batch_size;
     s.max_batch_delay = std::chrono::milliseconds(max_batch_delay_ms >= 0 ? max_batch_delay_ms : options.max_batch_delay_ms);
+    s.response_timeout = std::chrono::seconds(options.response_timeout);
     s.workers = workers >= 0 ? workers : (options.workers_per_model > 0 ? options.workers_per_model : batcher.threads());
     return s;
 }

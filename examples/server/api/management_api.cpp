@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <ctime>
 #include <limits>
 
@@ -53,9 +54,10 @@ ordered_json describe(const models::ServedModel &m, bool is_default) {
             {"engine", digitinfer::engine_name(m.info.engine)},
             {"runtime", "digitinfer"},
             {"minWorkers", workers},
-            {"maxWorkers", workers},
+            {"maxWorkers", std::max(workers, m.max_workers.load())},
             {"batchSize", m.batch_size},
             {"maxBatchDelay", std::chrono::duration_cast<std::chrono::milliseconds>(m.max_batch_delay).count()},
+            {"responseTimeout", m.response_timeout.count()},
             {"loadedAtStartup", m.loaded_at_startup},
             {"isDefault", is_default},
             {"input", {shape.channels, shape.height, shape.width}},
@@ -119,7 +121,8 @@ http::Response scale_model(Context &context, const http::Request &request, const
     const int min_worker = int_param(request, "min_worker", 1, 0, 256);
     const int max_worker = int_param(request, "max_worker", min_worker, 0, 256);
     if (max_worker < min_worker) throw bad_request("max_worker must be >= min_worker");
-    model->workers.store(min_worker);  // one pool, so min and max are one number: forwards at once
+    model->workers.store(min_worker);  // one pool: min_worker forwards of this model may run at once
+    model->max_workers.store(max_worker);
     context.batcher.workers_changed(model);
     return json_response(status::ok, {{"status", "Workers scaled to " + std::to_string(min_worker) +
                                                      " for model: " + name}});

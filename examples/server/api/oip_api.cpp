@@ -2,11 +2,10 @@
 // server and model metadata, readiness, and infer with an FP32 [N, C, H, W]
 // tensor or a BYTES [N] input of base64-encoded image files.
 #include <algorithm>
-#include <array>
 #include <cmath>
-#include <optional>
 
 #include "digitinfer/digitinfer.hpp"
+#include "http/base64.hpp"
 #include "inference_api.hpp"
 #include "json_number.hpp"
 #include "responses.hpp"
@@ -23,35 +22,6 @@ const char *const kOutputs[] = {"digit", "probabilities", "log_probabilities"};
 
 http::Response oip_error(status code, const std::string &message) {
     return json_response(code, {{"error", message}});
-}
-
-// RFC 4648 base64 (padding optional, no whitespace); nullopt when malformed.
-std::optional<std::string> base64_decode(const std::string &text) {
-    static const auto table = [] {
-        std::array<int8_t, 256> t{};
-        t.fill(-1);
-        const char *alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        for (int i = 0; i < 64; ++i) t[uint8_t(alphabet[i])] = int8_t(i);
-        return t;
-    }();
-    size_t end = text.size();
-    while (end > 0 && text[end - 1] == '=' && text.size() - end < 2) --end;
-    if (end % 4 == 1) return std::nullopt;
-    std::string out;
-    out.reserve(end / 4 * 3 + 2);
-    uint32_t acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < end; ++i) {
-        const int v = table[uint8_t(text[i])];
-        if (v < 0) return std::nullopt;
-        acc = (acc << 6) | uint32_t(v);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out.push_back(char((acc >> bits) & 0xff));
-        }
-    }
-    return out;
 }
 
 ordered_json model_metadata(const models::ModelRegistry::Entry &entry, const models::ServedModel &model) {
@@ -125,7 +95,7 @@ size_t read_input(const json &body, const models::ServedModel &model, batching::
         auto files = std::make_shared<std::vector<std::string>>();
         for (const auto &element : data) {
             if (!element.is_string()) throw bad_request("BYTES elements must be base64 strings of image files");
-            auto bytes = base64_decode(element.get<std::string>());
+            auto bytes = http::base64_decode(element.get<std::string>());
             if (!bytes) throw bad_request("a BYTES element is not valid base64");
             files->push_back(std::move(*bytes));
         }

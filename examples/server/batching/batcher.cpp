@@ -73,12 +73,18 @@ size_t Batcher::queued() const {
 
 // Picks the first model (round robin) that has work and a free worker, and takes its batch once it is
 // full or its oldest job has waited max_batch_delay. Returns false when stopping with nothing left.
-bool Batcher::take(Batch &batch, std::unique_lock<std::mutex> &lock) {
+// Jobs queued longer than their model's response timeout move to `expired` (answered 503 by the caller).
+bool Batcher::take(Batch &batch, std::vector<Job> &expired, std::unique_lock<std::mutex> &lock) {
     for (;;) {
         auto deadline = Clock::time_point::max();
         const auto now = Clock::now();
         for (auto it = ready_.begin(); it != ready_.end(); ++it) {
             models::ServedModel &model = **it;
+            while (!model.pending.empty() && now - model.pending.front().enqueued > model.response_timeout) {
+                expired.push_back(std::move(model.pending.front()));
+                model.pending.pop_front();
+            }
+            if (!expired.empty()) return false;
             if (model.pending.empty() || model.running >= model.workers.load()) continue;
             size_t images = 0;
             for (const Job &job : model.pending) images += job.count;
@@ -100,6 +106,7 @@ bool Batcher::take(Batch &batch, std::unique_lock<std::mutex> &lock) {
             if (!model.pending.empty()) ready_.push_back(batch.model);  // to the back: fairness
             return true;
         }
+        ready_.remove_if([](const auto &m) { return m->pending.empty(); });
         if (stopping_ && ready_.empty()) return false;
         if (deadline == Clock::time_point::max())
             wake_.wait(lock);
@@ -112,7 +119,14 @@ void Batcher::work() {
     std::unique_lock lock(mutex_);
     for (;;) {
         Batch batch;
-        if (!take(batch, lock)) return;
+        std::vector<Job> expired;
+        if (!take(batch, expired, lock)) {
+            if (expired.empty()) return;  // stopping
+            lock.unlock();
+            for (Job &job : expired) job.done(failed(job.count, 503, "the request waited longer than the response timeout"));
+            lock.lock();
+            continue;
+        }
         lock.unlock();
         run(batch);
         lock.lock();

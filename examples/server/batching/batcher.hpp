@@ -47,7 +47,7 @@ private:
         std::vector<Job> jobs;
     };
     void work();
-    bool take(Batch &batch, std::unique_lock<std::mutex> &lock);
+    bool take(Batch &batch, std::vector<Job> &expired, std::unique_lock<std::mutex> &lock);
     void run(Batch &batch);
 
     std::function<void(const BatchStats &)> observe_;

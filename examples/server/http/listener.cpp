@@ -36,7 +36,7 @@ void Connections::drain() {
 
 Listener::Listener(asio::io_context &io, const Address &address, std::shared_ptr<const Service> service,
                    std::shared_ptr<Connections> connections)
-    : io_(io), acceptor_(asio::make_strand(io)), service_(std::move(service)),
+    : io_(io), acceptor_(asio::make_strand(io)), retry_(acceptor_.get_executor()), service_(std::move(service)),
       connections_(std::move(connections)) {
     boost::system::error_code ec;
     const auto ip = asio::ip::make_address(address.host, ec);
@@ -59,6 +59,7 @@ void Listener::stop() {
     asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
         boost::system::error_code ignored;
         self->acceptor_.close(ignored);
+        self->retry_.cancel();
     });
 }
 
@@ -73,8 +74,10 @@ void Listener::accept() {
             if (counted) self->connections_->add(session);
             session->start();
         }
-        // EMFILE and friends: keep accepting; the next attempt may succeed once connections close.
-        self->accept();
+        if (!ec) return self->accept();
+        // EMFILE and friends: retry shortly (not at once: that would spin) once connections may have closed.
+        self->retry_.expires_after(std::chrono::milliseconds(50));
+        self->retry_.async_wait([self](boost::system::error_code) { self->accept(); });
     });
 }
 

@@ -7,6 +7,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "service.hpp"
 #include "url.hpp"
@@ -27,6 +28,7 @@ private:
 
     boost::asio::io_context &io_;
     boost::asio::ip::tcp::acceptor acceptor_;
+    boost::asio::steady_timer retry_;
     std::shared_ptr<const Service> service_;
     std::shared_ptr<Connections> connections_;
 };

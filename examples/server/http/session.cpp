@@ -17,6 +17,7 @@ namespace {
 
 constexpr auto kLinger = std::chrono::seconds(2);  // how long a closing connection's input is drained
 constexpr size_t kLingerBytes = 1 << 20;
+constexpr std::chrono::milliseconds kRejectWait{1000};
 
 std::string remote_of(const asio::ip::tcp::socket &socket) {
     boost::system::error_code ec;
@@ -61,7 +62,9 @@ void Session::read_header() {
     parser_->header_limit(limits.max_header_size);
     parser_->body_limit(limits.max_request_size);
     idle_ = true;
-    stream_.expires_after(first_ ? limits.read_timeout : limits.keep_alive_timeout);
+    // A connection over the limit only waits long enough to read the header it gets a 503 for.
+    stream_.expires_after(!counted_ ? std::min(limits.read_timeout, kRejectWait)
+                                    : first_ ? limits.read_timeout : limits.keep_alive_timeout);
     first_ = false;
     beast_http::async_read_header(stream_, buffer_, *parser_,
                                   [self = shared_from_this()](beast::error_code ec, size_t bytes) {
@@ -137,6 +140,7 @@ void Session::dispatch() {
     Request request;
     request.raw = parser_->release();
     keep_alive_ = request.raw.keep_alive();
+    version_ = request.raw.version();
     request.remote = remote_;
     request.received = Clock::now();
     auto target = parse_target(request.raw.target());
@@ -165,6 +169,7 @@ void Session::dispatch() {
 
 void Session::send(Response response, std::shared_ptr<const Exchange> exchange) {
     const bool keep_alive = keep_alive_ && !connections_->draining();
+    response.version(version_);  // an HTTP/1.0 client gets "Connection: keep-alive" when it asked for it
     response.keep_alive(keep_alive);
     response.set(field::server, "digitinfer-server");
     if (service_->observe) {

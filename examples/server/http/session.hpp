@@ -46,6 +46,7 @@ private:
     bool idle_ = false;         // waiting for the first byte of a request
     bool first_ = true;
     bool keep_alive_ = false;   // the current request's wish
+    unsigned version_ = 11;     // the current request's HTTP version
     std::string remote_, method_, target_;
     uint64_t bytes_in_ = 0;
     Clock::time_point started_;

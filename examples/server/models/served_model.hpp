@@ -18,6 +18,7 @@ struct BatchSettings {
     int batch_size = 8;                              ///< most images in one forward
     std::chrono::microseconds max_batch_delay{0};    ///< longest wait for a fuller batch; 0 = take what is queued
     int workers = 1;                                 ///< forwards of this model that may run at once; 0 = none
+    std::chrono::seconds response_timeout{120};      ///< a request queued longer gets 503 instead of a forward
 };
 
 class ServedModel {
@@ -33,7 +34,9 @@ public:
     const std::chrono::system_clock::time_point loaded_at;
     const int batch_size;
     const std::chrono::microseconds max_batch_delay;
-    std::atomic<int> workers;
+    const std::chrono::seconds response_timeout;
+    std::atomic<int> workers;      ///< forwards that may run at once (TorchServe's min_worker)
+    std::atomic<int> max_workers;  ///< reported only: one pool, no autoscaling between min and max
 
     size_t tensor_floats() const noexcept { return model.input_shape().floats(); }
 

@@ -22,6 +22,7 @@ const PropertyFlag kPropertyFlags[] = {
     {"batch_size", "--batch-size"},
     {"max_batch_delay", "--max-batch-delay"},
     {"default_workers_per_model", "--workers-per-model"},
+    {"default_response_timeout", "--response-timeout"},
     {"number_of_netty_threads", "--io-threads"},
     {"max_request_size", "--max-request-size"},
     {"enable_model_api", "--enable-model-api"},
@@ -36,7 +37,7 @@ const PropertyFlag kPropertyFlags[] = {
 // Keys TorchServe has that mean nothing here; they are accepted silently so a TorchServe config works.
 const char *const kIgnoredProperties[] = {
     "metrics_mode", "grpc_inference_port", "grpc_management_port", "number_of_gpu", "job_queue_size",
-    "default_response_timeout", "enable_envvars_config", "install_py_dep_per_model", "async_logging",
+    "enable_envvars_config", "install_py_dep_per_model", "async_logging",
     "vmargs", "enable_metrics_api", "disable_system_metrics", "workflow_store", "models", "cors_allowed_origin",
     "cors_allowed_methods", "cors_allowed_headers", "max_response_size", "unregister_model_timeout",
     "decode_input_request", "model_snapshot", "snapshot_store", "plugins_path"};
@@ -73,6 +74,10 @@ void add_server_options(CLI::App &app, ServerOptions &o) {
                    "Milliseconds a request may wait for a fuller batch (0: never wait, batch what is queued)")
         ->capture_default_str()
         ->check(CLI::Range(0, 60000));
+    app.add_option("--response-timeout", o.response_timeout,
+                   "Seconds a request may wait for a forward; longer, it gets 503 (load shedding)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 86400));
     app.add_option("--workers", o.workers, "Forward threads, shared by all models (0 = the cores)")
         ->capture_default_str()
         ->check(CLI::Range(0, 256));

@@ -25,6 +25,7 @@ struct ServerOptions {
     std::string metrics_address = "http://127.0.0.1:8082";
     int batch_size = 8;
     int max_batch_delay_ms = 0;
+    int response_timeout = 120;  ///< seconds a request may wait in the queue
     int workers = 0;            ///< forward threads; 0 = the cores
     int workers_per_model = 0;  ///< forwards of one model at once; 0 = workers
     int io_threads = 0;         ///< 0 = the cores
