@@ -1,28 +1,39 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages DigitInfer needs to build, test and run its
 # Python reference (skipped when all are present). Needs root or sudo.
-# --no-torch: only what the libtorch-free build (DIGITINFER_WITH_TORCH=OFF) needs.
+#   --no-torch    only what the libtorch-free build (DIGITINFER_WITH_TORCH=OFF) needs
+#   --build-only  only what building the library, CLI and server needs: no test,
+#                 benchmark or browser tools (what a container's build stage wants)
 set -euo pipefail
 with_torch=1
-[ "${1:-}" = "--no-torch" ] && with_torch=0
+with_tests=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-torch) with_torch=0 ;;
+    --build-only) with_tests=0 ;;
+    *) echo "usage: $0 [--no-torch] [--build-only]" >&2; exit 2 ;;
+  esac
+done
 packages=(
   build-essential cmake ninja-build pkg-config
   libstb-dev libturbojpeg0-dev libdeflate-dev zlib1g-dev  # image decoders
-  nlohmann-json3-dev libcli11-dev catch2      # JSON, CLI, tests
-  libbenchmark-dev libpng-dev                 # bench/ (DIGITINFER_BUILD_BENCHMARKS=ON)
-  python3-pytest                              # the Python bindings' tests
+  nlohmann-json3-dev libcli11-dev             # JSON, command lines
   libboost-dev libspdlog-dev prometheus-cpp-dev  # digitinfer-server: Beast/Asio, logs, metrics
-  python3-requests prometheus                 # its tests: the Python client, promtool
-  chromium                                    # the drawing page's test (with puppeteer-core from npm)
 )
-if [ "$with_torch" = 1 ]; then
+if [ "$with_tests" = 1 ]; then
   packages+=(
-    libtorch-dev libopenblas0-pthread         # libtorch 1.13 (CPU) and a fast BLAS for it: the plugin
-    python3-torch python3-torchvision python3-pil python3-numpy  # the Python reference
+    catch2 python3-pytest                     # the C++ and the Python bindings' tests
+    libbenchmark-dev libpng-dev               # bench/ (DIGITINFER_BUILD_BENCHMARKS=ON)
+    python3-requests prometheus               # the server's tests: the Python client, promtool
+    chromium                                  # the drawing page's test (with puppeteer-core from npm)
   )
+  # Node.js may come from elsewhere (NodeSource ships npm inside nodejs): Debian's only when absent.
+  command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 fi
-# Node.js may come from elsewhere (NodeSource ships npm inside nodejs): Debian's only when absent.
-command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+if [ "$with_torch" = 1 ]; then
+  packages+=(libtorch-dev libopenblas0-pthread)  # libtorch 1.13 (CPU) and a fast BLAS for it: the plugin
+  [ "$with_tests" = 1 ] && packages+=(python3-torch python3-torchvision python3-pil python3-numpy)  # the reference
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

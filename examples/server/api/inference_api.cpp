@@ -148,7 +148,7 @@ http::Handler inference_handler(Context &context) {
         const verb method = request.raw.method();
         if (s.empty()) {
             request.exchange->endpoint = "page";
-            if (method != verb::get && method != verb::head) throw method_not_allowed();
+            if (method != verb::get) throw method_not_allowed();
             return respond(page_response());
         }
         if (s[0] == "ping" && s.size() == 1) {
