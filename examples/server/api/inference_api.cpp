@@ -5,6 +5,7 @@
 
 #include "http/multipart.hpp"
 #include "json_number.hpp"
+#include "params.hpp"
 #include "prediction_json.hpp"
 #include "responses.hpp"
 #include "submit.hpp"
@@ -21,17 +22,6 @@ bool wants_json(const http::Request &request) {
     const std::string *format = request.param("format");
     if (format) return *format == "json";
     return request.raw[field::accept].find("application/json") != boost::beast::string_view::npos;
-}
-
-// ?topk=K, in [1, classes]; 0 when absent.
-size_t top_k_of(const http::Request &request, int classes) {
-    const std::string *text = request.param("topk");
-    if (!text) return 0;
-    char *end = nullptr;
-    const long k = std::strtol(text->c_str(), &end, 10);
-    if (text->empty() || *end != '\0' || k < 1 || k > classes)
-        throw bad_request("topk must be an integer in [1, " + std::to_string(classes) + "], not '" + *text + "'");
-    return size_t(k);
 }
 
 // The body of a /predictions request: the raw image, or the multipart part "data" or "file".
@@ -59,7 +49,7 @@ void predictions(Context &context, http::Request &request, http::Respond respond
     if (request.segments.size() < 2 || request.segments.size() > 3) throw resource_not_found();
     auto model = find_model(context, request, request.segments[1],
                             request.segments.size() == 3 ? request.segments[2] : "");
-    const size_t top_k = top_k_of(request, model->info.num_classes);
+    const size_t top_k = size_t(int_param(request, "topk", 0, 1, model->info.num_classes));  // 0: absent
     const bool json = wants_json(request);
 
     // The job keeps the request (its body) alive: the image is a view into it.

@@ -3,10 +3,11 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <ctime>
 #include <limits>
 
+#include "logging/iso_time.hpp"
 #include "metrics/process_stats.hpp"
+#include "params.hpp"
 #include "responses.hpp"
 
 namespace server::api {
@@ -15,34 +16,13 @@ namespace {
 using http::beast_http::verb;
 using nlohmann::ordered_json;
 
-// Query parameter `key` as an integer in [low, high]; `fallback` when absent.
-int int_param(const http::Request &request, const std::string &key, int fallback, int low, int high) {
-    const std::string *text = request.param(key);
-    if (!text) return fallback;
-    char *end = nullptr;
-    const long value = std::strtol(text->c_str(), &end, 10);
-    if (text->empty() || *end != '\0' || value < low || value > high)
-        throw bad_request(key + " must be an integer in [" + std::to_string(low) + ", " + std::to_string(high) +
-                          "], not '" + *text + "'");
-    return int(value);
-}
-
-std::string iso_time(std::chrono::system_clock::time_point t) {
-    const std::time_t seconds = std::chrono::system_clock::to_time_t(t);
-    std::tm utc{};
-    gmtime_r(&seconds, &utc);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-    return text;
-}
-
 ordered_json describe(const models::ServedModel &m, bool is_default) {
     const int workers = m.workers.load();
     ordered_json list = ordered_json::array();
     const double memory = metrics::read_process_stats().resident_bytes;
     for (int i = 0; i < workers; ++i)
         list.push_back({{"id", std::to_string(9000 + i)},
-                        {"startTime", iso_time(m.loaded_at)},
+                        {"startTime", logging::iso_time(m.loaded_at)},
                         {"status", "READY"},
                         {"memoryUsage", static_cast<uint64_t>(memory)},  // one process: its resident size
                         {"pid", ::getpid()},

@@ -6,7 +6,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <ctime>
 #include <random>
 #include <stdexcept>
 
@@ -14,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/responses.hpp"
+#include "logging/iso_time.hpp"
 
 namespace server::auth {
 namespace {
@@ -24,15 +24,6 @@ std::string random_key() {
     std::string key(24, ' ');
     for (char &c : key) c = alphabet[entropy() % 64];
     return key;
-}
-
-std::string iso_time(std::chrono::system_clock::time_point t) {
-    const std::time_t seconds = std::chrono::system_clock::to_time_t(t);
-    std::tm utc{};
-    gmtime_r(&seconds, &utc);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-    return text;
 }
 
 api::ApiError refused() {
@@ -70,8 +61,8 @@ TokenAuth::~TokenAuth() { ::unlink(path_.c_str()); }
 
 void TokenAuth::write_file() const {
     nlohmann::ordered_json file;
-    file["management"] = {{"key", management_.value}, {"expiration time", iso_time(management_.expires)}};
-    file["inference"] = {{"key", inference_.value}, {"expiration time", iso_time(inference_.expires)}};
+    file["management"] = {{"key", management_.value}, {"expiration time", logging::iso_time(management_.expires)}};
+    file["inference"] = {{"key", inference_.value}, {"expiration time", logging::iso_time(inference_.expires)}};
     file["API"] = {{"key", api_key_}};
     const std::string text = file.dump(2) + "\n";
     const std::string temp = path_ + ".tmp";

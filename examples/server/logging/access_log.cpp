@@ -1,29 +1,14 @@
 #include "access_log.hpp"
+#include "iso_time.hpp"
 
 #include <chrono>
-#include <ctime>
+#include <cmath>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
 namespace server::logging {
-namespace {
-
-std::string now_iso() {
-    const auto now = std::chrono::system_clock::now();
-    const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-    const auto millis =
-        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-    std::tm utc{};
-    gmtime_r(&seconds, &utc);
-    char text[40];
-    const size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
-    std::snprintf(text + n, sizeof text - n, ".%03dZ", int(millis));
-    return text;
-}
-
-}  // namespace
 
 AccessLog::AccessLog(const std::string &destination) {
     spdlog::sink_ptr sink;
@@ -38,7 +23,7 @@ AccessLog::AccessLog(const std::string &destination) {
 
 void AccessLog::write(const http::Completed &done) {
     nlohmann::ordered_json line;
-    line["time"] = now_iso();
+    line["time"] = iso_time(std::chrono::system_clock::now(), true);
     line["listener"] = done.listener;
     line["remote"] = done.remote;
     line["method"] = done.method;
