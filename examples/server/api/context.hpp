@@ -25,6 +25,8 @@ struct Context {
     std::function<std::string()> scrape;    ///< the metrics text
     std::atomic<bool> started{false};       ///< every startup model is loaded
 
+    /// Ready to predict: every startup model is loaded (each ran its warm-up forward) and one is there.
+    bool serving() const { return started.load() && registry.size() > 0; }
     /// The batch settings of a new model: the server's, overridden by register parameters when > = 0.
     models::BatchSettings batch_settings(int batch_size = -1, int max_batch_delay_ms = -1, int workers = -1) const;
     /// Loads `path` (a file the store resolved) and registers it; throws ApiError (400 bad model, 409 taken).

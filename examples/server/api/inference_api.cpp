@@ -24,15 +24,20 @@ bool wants_json(const http::Request &request) {
     return request.raw[field::accept].find("application/json") != boost::beast::string_view::npos;
 }
 
+// The parts of a multipart/form-data body; a malformed one is a 400.
+std::vector<http::Part> form_parts(const http::Request &request, const std::string &boundary) {
+    try {
+        return http::parse_multipart(request.raw.body(), boundary);
+    } catch (const std::invalid_argument &e) {
+        throw bad_request(e.what());
+    }
+}
+
 // The body of a /predictions request: the raw image, or the multipart part "data" or "file".
 std::string_view image_of(const http::Request &request, std::vector<http::Part> &parts) {
     const std::string &body = request.raw.body();
     if (const auto boundary = http::multipart_boundary(request.raw[field::content_type])) {
-        try {
-            parts = http::parse_multipart(body, *boundary);
-        } catch (const std::invalid_argument &e) {
-            throw bad_request(e.what());
-        }
+        parts = form_parts(request, *boundary);
         const http::Part *part = http::find_part(parts, "data");
         if (!part) part = http::find_part(parts, "file");
         if (!part) throw bad_request("the multipart body has no part named 'data' or 'file' (the image)");
@@ -77,17 +82,12 @@ void predictions(Context &context, http::Request &request, http::Respond respond
 void flask_test(Context &context, http::Request &request, http::Respond respond) {
     request.exchange->endpoint = "test";
     if (request.raw.method() != verb::post) throw method_not_allowed();
-    const auto entry = context.registry.entries();
-    if (entry.empty()) throw service_unavailable("no model is loaded");
-    auto model = find_model(context, request, entry.front().name, "");
+    const std::string name = context.registry.first_name();
+    if (name.empty()) throw service_unavailable("no model is loaded");
+    auto model = find_model(context, request, name, "");
     const auto boundary = http::multipart_boundary(request.raw[field::content_type]);
     if (!boundary) throw bad_request("POST /test needs a multipart/form-data body with parts 'data' and 'metadata'");
-    std::vector<http::Part> parts;
-    try {
-        parts = http::parse_multipart(request.raw.body(), *boundary);
-    } catch (const std::invalid_argument &e) {
-        throw bad_request(e.what());
-    }
+    const std::vector<http::Part> parts = form_parts(request, *boundary);
     const http::Part *data = http::find_part(parts, "data");
     const http::Part *metadata = http::find_part(parts, "metadata");
     if (!data || !metadata) throw bad_request("POST /test needs the multipart parts 'data' and 'metadata'");
@@ -125,7 +125,7 @@ void flask_test(Context &context, http::Request &request, http::Respond respond)
 void ping(Context &context, http::Request &request, http::Respond respond) {
     request.exchange->endpoint = "ping";
     // Healthy only when a model can answer: loading includes a warm-up forward.
-    const bool healthy = context.started.load() && context.registry.size() > 0;
+    const bool healthy = context.serving();
     respond(json_response(healthy ? status::ok : status::internal_server_error,
                           {{"status", healthy ? "Healthy" : "Unhealthy"}}));
 }

@@ -20,10 +20,6 @@ using nlohmann::ordered_json;
 
 const char *const kOutputs[] = {"digit", "probabilities", "log_probabilities"};
 
-http::Response oip_error(status code, const std::string &message) {
-    return json_response(code, {{"error", message}});
-}
-
 ordered_json model_metadata(const models::ModelRegistry::Entry &entry, const models::ServedModel &model) {
     const auto shape = model.model.input_shape();
     const int classes = model.info.num_classes;
@@ -174,7 +170,7 @@ void handle_oip(Context &context, http::Request &request, http::Respond respond)
             request.exchange->endpoint = "v2_health";
             if (method != verb::get) throw method_not_allowed();
             if (s[2] == "live") return respond(json_response(status::ok, {{"live", true}}));
-            const bool ready = context.started.load() && context.registry.size() > 0;
+            const bool ready = context.serving();
             return respond(json_response(ready ? status::ok : status::service_unavailable, {{"ready", ready}}));
         }
         if (s.size() < 3 || s[1] != "models") throw resource_not_found();
@@ -202,7 +198,7 @@ void handle_oip(Context &context, http::Request &request, http::Respond respond)
         if (s[rest] == "infer") return infer(context, request, respond, model);  // a copy: the catch below may answer
         throw resource_not_found();
     } catch (const ApiError &e) {
-        respond(oip_error(e.code, e.what()));  // the OIP's error shape: {"error": "..."}
+        respond(oip_error_response(e.code, e.what()));
     }
 }
 

@@ -46,6 +46,10 @@ http::Response error_response(status code, const std::string &type, const std::s
     return json_response(code, body);
 }
 
+http::Response oip_error_response(status code, const std::string &message) {
+    return json_response(code, {{"error", message}});
+}
+
 http::Response error_response(const ApiError &error) { return error_response(error.code, error.type, error.what()); }
 
 }  // namespace server::api

@@ -34,6 +34,8 @@ http::Response text_response(status code, std::string body, const char *content_
 http::Response error_response(const ApiError &error);
 /// The same for the statuses the HTTP layer answers itself (400, 408, 413, 503).
 http::Response error_response(status code, const std::string &type, const std::string &message);
+/// The Open Inference Protocol's error shape: {"error": "..."}.
+http::Response oip_error_response(status code, const std::string &message);
 
 }  // namespace server::api
 

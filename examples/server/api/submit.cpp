@@ -3,19 +3,11 @@
 #include "responses.hpp"
 
 namespace server::api {
-namespace {
-
-http::Response oip_error(status code, const std::string &message) {
-    return json_response(code, {{"error", message}});
-}
-
-}  // namespace
-
 void submit(Context &context, const std::shared_ptr<models::ServedModel> &model, batching::Job job,
             http::Respond respond, Format format, bool oip) {
     job.done = [respond, format = std::move(format), oip](batching::JobResult result) {
         const auto fail = [&](status code, const std::string &type, const std::string &message) {
-            respond(oip ? oip_error(code, message) : error_response(code, type, message));
+            respond(oip ? oip_error_response(code, message) : error_response(code, type, message));
         };
         if (result.http_status != 200)
             return fail(static_cast<status>(result.http_status),

@@ -78,6 +78,11 @@ std::vector<ModelRegistry::Entry> ModelRegistry::entries() const {
     return out;
 }
 
+std::string ModelRegistry::first_name() const {
+    std::shared_lock lock(mutex_);
+    return models_.empty() ? std::string() : models_.begin()->first;
+}
+
 size_t ModelRegistry::size() const {
     std::shared_lock lock(mutex_);
     size_t n = 0;

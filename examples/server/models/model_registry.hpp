@@ -33,6 +33,7 @@ public:
     Entry entry(const std::string &name) const;  ///< throws 404
     std::vector<Entry> entries() const;          ///< by name
     size_t size() const;                         ///< model versions loaded
+    std::string first_name() const;              ///< the first model by name, or "" when none
 
 private:
     mutable std::shared_mutex mutex_;
