@@ -10,6 +10,7 @@
 
 #include "common/failure.hpp"
 #include "core/network.hpp"
+#include "engine/passes.hpp"
 
 namespace digitinfer::core {
 namespace {
@@ -43,21 +44,34 @@ di_output_kind detect_output_kind(const std::vector<float> &row) {
 }
 
 // The largest difference between the native engine and the module as loaded,
-// on normalized-image-like random inputs.
+// on normalized-image-like random inputs, over every path the engine takes:
+// whole batches on one and two threads (groups of 16 and a remainder), single
+// images on one thread and split across two.
 double disagreement(const engine::Engine &native, const TorchModule &torch, const TorchShape &shape) {
-    constexpr std::size_t kProbes = 4;
+    constexpr std::size_t kProbes = 17;
     std::mt19937 rng(20261125);
     std::normal_distribution<float> normal(0.0f, 1.5f);
-    std::vector<float> x(kProbes * std::size_t(shape.channels) * std::size_t(shape.height) * std::size_t(shape.width));
+    const std::size_t in_size = std::size_t(shape.channels) * std::size_t(shape.height) * std::size_t(shape.width);
+    std::vector<float> x(kProbes * in_size);
     for (float &v : x) v = normal(rng);
     int classes = 0;
     const std::vector<float> expected = probe(torch, x.data(), kProbes, shape, classes);
+    const std::size_t k = std::size_t(classes);
     std::vector<float> got(expected.size());
-    native.forward(x.data(), kProbes, got.data(), 1);
     double worst = 0.0;
-    for (std::size_t i = 0; i < got.size(); ++i) {
-        const double d = std::fabs(double(got[i]) - double(expected[i]));
-        if (!(d <= worst)) worst = d;  // NaN propagates as a failure
+    auto compare = [&](std::size_t first, std::size_t n) {
+        for (std::size_t i = first * k; i < (first + n) * k; ++i) {
+            const double d = std::fabs(double(got[i]) - double(expected[i]));
+            if (!(d <= worst)) worst = d;  // NaN propagates as a failure
+        }
+    };
+    for (int threads : {1, 2}) {
+        native.forward(x.data(), kProbes, got.data(), threads);
+        compare(0, kProbes);
+        for (std::size_t i = 0; i < 2; ++i) {
+            native.forward(x.data() + i * in_size, 1, got.data() + i * k, threads);
+            compare(i, 1);
+        }
     }
     return worst;
 }
@@ -67,6 +81,7 @@ std::unique_ptr<engine::Engine> native_engine(NetworkParts &parts, std::string &
     engine::Plan plan;
     if (parts.torch->lower(parts.shape, plan, why) != DI_OK) return nullptr;
     try {
+        plan = engine::simplify(plan);  // what the .dimodel stores: batch norms folded, activations fused
         auto native = build_engine(plan, parts.metadata, parts.num_classes);
         const double error_bound = disagreement(*native, *parts.torch, parts.shape);
         if (!(error_bound <= kEngineTolerance)) {

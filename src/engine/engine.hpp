@@ -1,6 +1,6 @@
-// DigitInfer's native execution engine: runs a feed-forward Plan (plan.hpp)
-// with hand-written, register-blocked kernels chosen at run time for the CPU
-// (AVX-512, AVX2 + FMA, or portable C++). No torch anywhere.
+// DigitInfer's native execution engine: runs a Plan (plan.hpp, a DAG of
+// layers) with hand-written, register-blocked kernels chosen at run time for
+// the CPU (AVX-512, AVX2 + FMA, or portable C++). No torch anywhere.
 //
 //   auto engine = Engine::create(plan);          // validates, repacks weights
 //   engine->forward(images, n, out, threads);    // out: n x num_outputs()
@@ -30,8 +30,8 @@ Isa default_isa();
 
 class Engine {
 public:
-    // Throws std::invalid_argument if the plan's shapes don't chain or it uses
-    // something unsupported (a spatial layer after a Linear, empty sizes, ...).
+    // Throws std::invalid_argument if the plan is not valid (shapes.hpp: sizes
+    // that don't fit, weights of the wrong length, tensors too large, ...).
     static std::unique_ptr<Engine> create(const Plan &plan);
     // The same at a given level, lowered to what the CPU supports (tests, benchmarks).
     static std::unique_ptr<Engine> create(const Plan &plan, Isa isa);
@@ -51,6 +51,7 @@ public:
     std::size_t num_outputs() const;           // features per image
     Isa isa() const;                           // the level the kernels run at
     double flops_per_image() const;            // 2 x multiply-adds of the layers
+    bool is_chain() const;                     // runs on the chain fast path (runner.hpp)
 
 private:
     struct Impl;

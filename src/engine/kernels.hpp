@@ -75,6 +75,25 @@ struct DenseParams {
     std::size_t out_stride;
 };
 
+// A general 2-D pooling (max or average; any kernel, stride, padding), or a
+// depthwise convolution (one filter per channel, weight [kh][kw][cs] and bias
+// [cs] zero padded, optional fused ReLU), HWC to HWC with the same channel
+// stride cs (any value: the channels past the last full vector run scalar).
+// Output rows [row_begin, row_end) of out_w pixels; windows are clipped to
+// the input (padding: -inf for max, zeros for the depthwise convolution; for
+// average, count_include_pad divides by the window clipped to the padded input).
+struct WindowParams {
+    const float *in;
+    int in_h, in_w, cs;
+    int kh, kw, sh, sw, ph, pw, dh, dw;
+    float *out;
+    int out_w;
+    int row_begin, row_end;
+    bool average, count_include_pad;   // pooling
+    const float *weight, *bias;        // depthwise convolution
+    bool relu;
+};
+
 struct Kernels {
     Isa isa;
     int vec;                    // floats per vector
@@ -83,6 +102,8 @@ struct Kernels {
     void (*conv)(const ConvParams &);
     void (*pool)(const PoolParams &);
     void (*dense)(const DenseParams &);
+    void (*pool2d)(const WindowParams &);
+    void (*depthwise)(const WindowParams &);
 };
 
 const Kernels &kernels_scalar();

@@ -1,12 +1,19 @@
-// Layout (all integers little-endian uint32 unless said otherwise):
-//   "DIMODEL\0"  format_version (1)
+// Layout (all integers little-endian uint32 unless said otherwise; f32: IEEE bits as uint32):
+//   "DIMODEL\0"  format_version (2; version 1 files are read too)
 //   metadata JSON: size, bytes (the digitinfer.json schema, output kind resolved)
-//   layer count, then per layer a kind (1 conv, 2 max-pool, 3 linear) and:
-//     conv:   in, out, kernel_h, kernel_w, relu, has_bias, weight[out*in*kh*kw] f32, bias[out] f32
-//     pool:   kernel
-//     linear: in, out, relu, has_bias, weight[out*in] f32, bias[out] f32
+//   node count, then per node: op kind, input count, inputs (0: the network input,
+//   k: node k - 1), then the op's fields (write_op below; floats as f32):
+//     1 conv:    in, out, kh, kw, stride h/w, pad top/left/bottom/right, dilation h/w, groups,
+//                activation, has_bias, weight[out*in/groups*kh*kw], bias[out]
+//     2 pool:    kind (0 max, 1 average), kernel h/w, stride h/w, pad h/w, ceil_mode, count_include_pad
+//     3 linear:  in, out, activation, has_bias, weight[out*in], bias[out]
+//     4 adaptive average pool: out h, w      5 batch norm: channels, scale[], shift[]
+//     6 pointwise: activation                7 flatten    8 add    9 concat
+//     activation: kind (plan.hpp's Pointwise::Kind), alpha f32, beta f32
 //   output activation (0 none, 1 log_softmax, 2 softmax)
 //   FNV-1a 64-bit checksum of every byte before it (uint64)
+// Version 1 held a chain: per layer 1 conv (in, out, kh, kw, relu, has_bias, weight, bias),
+// 2 max-pool (kernel), 3 linear (in, out, relu, has_bias, weight, bias).
 #include "format/dimodel.hpp"
 #include "format/model_file.hpp"
 
@@ -21,9 +28,13 @@
 namespace digitinfer::core {
 namespace {
 
-constexpr uint32_t kFormatVersion = 1;
+constexpr uint32_t kFormatVersion = 2;
 constexpr uint32_t kMaxDimension = 1 << 16;
-enum LayerKind : uint32_t { kConv = 1, kPool = 2, kLinear = 3 };
+constexpr uint32_t kMaxNodes = 4096;
+enum OpKind : uint32_t {
+    kConv = 1, kPool = 2, kLinear = 3, kAdaptive = 4, kBatchNorm = 5, kPointwise = 6, kFlatten = 7, kAdd = 8,
+    kConcat = 9
+};
 
 static_assert(sizeof(float) == 4 && std::numeric_limits<float>::is_iec559, "IEEE float32 expected");
 
@@ -46,12 +57,13 @@ public:
         u32(uint32_t(v));
         u32(uint32_t(v >> 32));
     }
+    void f32(float f) {
+        uint32_t bits;
+        std::memcpy(&bits, &f, 4);
+        u32(bits);
+    }
     void floats(const std::vector<float> &v) {
-        for (float f : v) {
-            uint32_t bits;
-            std::memcpy(&bits, &f, 4);
-            u32(bits);
-        }
+        for (float f : v) f32(f);
     }
     std::string &str() { return out_; }
 
@@ -75,6 +87,17 @@ public:
         const uint32_t v = u32(what);
         if (v < 1 || v > kMaxDimension) corrupt(std::string(what) + " " + std::to_string(v) + " out of range");
         return int(v);
+    }
+    int count(const char *what, uint32_t max = kMaxDimension) {
+        const uint32_t v = u32(what);
+        if (v > max) corrupt(std::string(what) + " " + std::to_string(v) + " out of range");
+        return int(v);
+    }
+    float f32(const char *what) {
+        const uint32_t bits = u32(what);
+        float f;
+        std::memcpy(&f, &bits, 4);
+        return f;
     }
     bool flag(const char *what) {
         const uint32_t v = u32(what);
@@ -119,26 +142,145 @@ std::string metadata_json(const Metadata &m) {
     return j.dump();
 }
 
-void write_layer(Writer &w, const engine::Layer &layer) {
-    if (const auto *c = std::get_if<engine::Conv2d>(&layer)) {
-        for (uint32_t v : {uint32_t(kConv), uint32_t(c->in_channels), uint32_t(c->out_channels), uint32_t(c->kernel_h),
-                           uint32_t(c->kernel_w), uint32_t(c->relu), uint32_t(!c->bias.empty())})
-            w.u32(v);
-        w.floats(c->weight);
-        w.floats(c->bias);
-    } else if (const auto *p = std::get_if<engine::MaxPool2d>(&layer)) {
-        w.u32(kPool);
-        w.u32(uint32_t(p->kernel));
-    } else if (const auto *l = std::get_if<engine::Linear>(&layer)) {
-        for (uint32_t v : {uint32_t(kLinear), uint32_t(l->in_features), uint32_t(l->out_features), uint32_t(l->relu),
-                           uint32_t(!l->bias.empty())})
-            w.u32(v);
-        w.floats(l->weight);
-        w.floats(l->bias);
+void write_activation(Writer &w, const engine::Pointwise &p) {
+    w.u32(uint32_t(p.kind));
+    w.f32(p.alpha);
+    w.f32(p.beta);
+}
+
+engine::Pointwise read_activation(Reader &r) {
+    engine::Pointwise p;
+    p.kind = engine::Pointwise::Kind(r.count("activation", engine::Pointwise::Hardswish));
+    p.alpha = r.f32("activation alpha");
+    p.beta = r.f32("activation beta");
+    return p;
+}
+
+uint32_t op_kind(const engine::Op &op) {
+    // In engine::Op's order: Conv2d, Pool2d, AdaptiveAvgPool2d, Linear, BatchNorm, Pointwise, Flatten, Add, Concat.
+    static constexpr uint32_t kinds[] = {kConv, kPool, kAdaptive, kLinear, kBatchNorm, kPointwise, kFlatten, kAdd, kConcat};
+    static_assert(std::variant_size_v<engine::Op> == sizeof kinds / sizeof *kinds);
+    return kinds[op.index()];
+}
+
+// The fields of each op, in file order.
+struct OpWriter {
+    Writer &w;
+    void u32s(std::initializer_list<uint32_t> values) {
+        for (uint32_t v : values) w.u32(v);
+    }
+    void weights(const std::vector<float> &weight, const std::vector<float> &bias) {
+        w.u32(!bias.empty());
+        w.floats(weight);
+        w.floats(bias);
+    }
+    void operator()(const engine::Conv2d &c) {
+        u32s({uint32_t(c.in_channels), uint32_t(c.out_channels), uint32_t(c.kernel_h), uint32_t(c.kernel_w),
+              uint32_t(c.stride_h), uint32_t(c.stride_w), uint32_t(c.pad_top), uint32_t(c.pad_left),
+              uint32_t(c.pad_bottom), uint32_t(c.pad_right), uint32_t(c.dilation_h), uint32_t(c.dilation_w),
+              uint32_t(c.groups)});
+        write_activation(w, c.activation);
+        weights(c.weight, c.bias);
+    }
+    void operator()(const engine::Pool2d &p) {
+        u32s({uint32_t(p.kind), uint32_t(p.kernel_h), uint32_t(p.kernel_w), uint32_t(p.stride_h),
+              uint32_t(p.stride_w), uint32_t(p.pad_h), uint32_t(p.pad_w), uint32_t(p.ceil_mode),
+              uint32_t(p.count_include_pad)});
+    }
+    void operator()(const engine::Linear &l) {
+        u32s({uint32_t(l.in_features), uint32_t(l.out_features)});
+        write_activation(w, l.activation);
+        weights(l.weight, l.bias);
+    }
+    void operator()(const engine::AdaptiveAvgPool2d &a) { u32s({uint32_t(a.out_h), uint32_t(a.out_w)}); }
+    void operator()(const engine::BatchNorm &b) {
+        w.u32(uint32_t(b.scale.size()));
+        w.floats(b.scale);
+        w.floats(b.shift);
+    }
+    void operator()(const engine::Pointwise &p) { write_activation(w, p); }
+    void operator()(const engine::Flatten &) {}
+    void operator()(const engine::Add &) {}
+    void operator()(const engine::Concat &) {}
+};
+
+// Weight and bias of `out` rows of `per_out` values each; sizes checked against the file first.
+void read_weights(Reader &r, uint64_t out, uint64_t per_out, std::vector<float> &weight, std::vector<float> &bias,
+                  const char *what) {
+    const bool has_bias = r.flag(what);
+    weight = r.floats(out * per_out, what);
+    if (has_bias) bias = r.floats(out, what);
+}
+
+engine::Op read_op(Reader &r, uint32_t kind) {
+    switch (kind) {
+        case kConv: {
+            engine::Conv2d c;
+            c.in_channels = r.dimension("conv in_channels");
+            c.out_channels = r.dimension("conv out_channels");
+            c.kernel_h = r.dimension("conv kernel_h");
+            c.kernel_w = r.dimension("conv kernel_w");
+            c.stride_h = r.dimension("conv stride_h");
+            c.stride_w = r.dimension("conv stride_w");
+            c.pad_top = r.count("conv pad_top");
+            c.pad_left = r.count("conv pad_left");
+            c.pad_bottom = r.count("conv pad_bottom");
+            c.pad_right = r.count("conv pad_right");
+            c.dilation_h = r.dimension("conv dilation_h");
+            c.dilation_w = r.dimension("conv dilation_w");
+            c.groups = r.dimension("conv groups");
+            c.activation = read_activation(r);
+            if (c.in_channels % c.groups) corrupt("conv groups do not divide in_channels");
+            read_weights(r, uint64_t(c.out_channels),
+                         uint64_t(c.in_channels / c.groups) * uint64_t(c.kernel_h) * uint64_t(c.kernel_w), c.weight,
+                         c.bias, "conv weights");
+            return c;
+        }
+        case kPool: {
+            engine::Pool2d p;
+            p.kind = engine::Pool2d::Kind(r.count("pool kind", engine::Pool2d::Average));
+            p.kernel_h = r.dimension("pool kernel_h");
+            p.kernel_w = r.dimension("pool kernel_w");
+            p.stride_h = r.dimension("pool stride_h");
+            p.stride_w = r.dimension("pool stride_w");
+            p.pad_h = r.count("pool pad_h");
+            p.pad_w = r.count("pool pad_w");
+            p.ceil_mode = r.flag("pool ceil_mode");
+            p.count_include_pad = r.flag("pool count_include_pad");
+            return p;
+        }
+        case kLinear: {
+            engine::Linear l;
+            l.in_features = r.dimension("linear in_features");
+            l.out_features = r.dimension("linear out_features");
+            l.activation = read_activation(r);
+            read_weights(r, uint64_t(l.out_features), uint64_t(l.in_features), l.weight, l.bias, "linear weights");
+            return l;
+        }
+        case kAdaptive: {
+            engine::AdaptiveAvgPool2d a;
+            a.out_h = r.dimension("adaptive pool out_h");
+            a.out_w = r.dimension("adaptive pool out_w");
+            return a;
+        }
+        case kBatchNorm: {
+            engine::BatchNorm b;
+            const uint64_t channels = uint64_t(r.dimension("batch norm channels"));
+            b.scale = r.floats(channels, "batch norm scale");
+            b.shift = r.floats(channels, "batch norm shift");
+            return b;
+        }
+        case kPointwise: return read_activation(r);
+        case kFlatten: return engine::Flatten{};
+        case kAdd: return engine::Add{};
+        case kConcat: return engine::Concat{};
+        default: corrupt("unknown op kind " + std::to_string(kind));
     }
 }
 
-engine::Layer read_layer(Reader &r) {
+// A version 1 layer, as the node it is today.
+engine::Op read_v1_layer(Reader &r, bool &spatial) {
+    const engine::Pointwise relu{engine::Pointwise::ReLU};
     switch (r.u32("layer kind")) {
         case kConv: {
             engine::Conv2d c;
@@ -146,31 +288,57 @@ engine::Layer read_layer(Reader &r) {
             c.out_channels = r.dimension("conv out_channels");
             c.kernel_h = r.dimension("conv kernel_h");
             c.kernel_w = r.dimension("conv kernel_w");
-            c.relu = r.flag("conv relu");
-            const bool bias = r.flag("conv has_bias");
-            c.weight = r.floats(uint64_t(c.out_channels) * uint64_t(c.in_channels) * uint64_t(c.kernel_h) *
-                                    uint64_t(c.kernel_w),
-                                "conv weight");
-            if (bias) c.bias = r.floats(uint64_t(c.out_channels), "conv bias");
+            if (r.flag("conv relu")) c.activation = relu;
+            read_weights(r, uint64_t(c.out_channels),
+                         uint64_t(c.in_channels) * uint64_t(c.kernel_h) * uint64_t(c.kernel_w), c.weight, c.bias,
+                         "conv weights");
             return c;
         }
         case kPool: {
-            engine::MaxPool2d p;
-            p.kernel = r.dimension("pool kernel");
+            engine::Pool2d p;
+            p.kernel_h = p.kernel_w = p.stride_h = p.stride_w = r.dimension("pool kernel");
             return p;
         }
         case kLinear: {
             engine::Linear l;
             l.in_features = r.dimension("linear in_features");
             l.out_features = r.dimension("linear out_features");
-            l.relu = r.flag("linear relu");
-            const bool bias = r.flag("linear has_bias");
-            l.weight = r.floats(uint64_t(l.out_features) * uint64_t(l.in_features), "linear weight");
-            if (bias) l.bias = r.floats(uint64_t(l.out_features), "linear bias");
+            if (r.flag("linear relu")) l.activation = relu;
+            read_weights(r, uint64_t(l.out_features), uint64_t(l.in_features), l.weight, l.bias, "linear weights");
+            spatial = false;
             return l;
         }
         default:
             corrupt("unknown layer kind");
+    }
+}
+
+void read_nodes(Reader &r, uint32_t version, engine::Plan &plan) {
+    if (version == 1) {  // a chain; Flatten was implied by the first Linear
+        const uint32_t layers = r.u32("layer count");
+        if (layers < 1 || layers > 256) corrupt("layer count " + std::to_string(layers) + " out of range");
+        bool spatial = true;
+        for (uint32_t i = 0; i < layers; ++i) {
+            const bool was_spatial = spatial;
+            engine::Op op = read_v1_layer(r, spatial);
+            if (was_spatial && !spatial) plan.then(engine::Flatten{});
+            plan.then(std::move(op));
+        }
+        return;
+    }
+    const uint32_t nodes = r.u32("node count");
+    if (nodes < 1 || nodes > kMaxNodes) corrupt("node count " + std::to_string(nodes) + " out of range");
+    for (uint32_t i = 0; i < nodes; ++i) {
+        const uint32_t kind = r.u32("op kind");
+        engine::Node node;
+        const int inputs = r.count("input count", 64);
+        if (inputs < 1) corrupt("node without inputs");
+        for (int k = 0; k < inputs; ++k) {
+            const int in = r.count("input", i);
+            node.inputs.push_back(in - 1);  // 0: the network input (kInput = -1)
+        }
+        node.op = read_op(r, kind);
+        plan.nodes.push_back(std::move(node));
     }
 }
 
@@ -183,8 +351,13 @@ std::string write_native_model(const NativeModel &model) {
     const std::string json = metadata_json(model.metadata);
     w.u32(uint32_t(json.size()));
     w.bytes(json.data(), json.size());
-    w.u32(uint32_t(model.plan.layers.size()));
-    for (const auto &layer : model.plan.layers) write_layer(w, layer);
+    w.u32(uint32_t(model.plan.nodes.size()));
+    for (const engine::Node &node : model.plan.nodes) {
+        w.u32(op_kind(node.op));
+        w.u32(uint32_t(node.inputs.size()));
+        for (int in : node.inputs) w.u32(uint32_t(in + 1));
+        std::visit(OpWriter{w}, node.op);
+    }
     w.u32(uint32_t(model.plan.output));
     w.u64(fnv1a(w.str().data(), w.str().size()));
     return std::move(w.str());
@@ -200,8 +373,9 @@ NativeModel read_native_model(const std::string &bytes) {
 
     Reader r(bytes.data(), body);
     r.text(sizeof kDimodelMagic, "magic");
-    if (const uint32_t version = r.u32("format version"); version != kFormatVersion)
-        fail(DI_ERR_MODEL, ".dimodel format version " + std::to_string(version) + " is not supported (expected " +
+    const uint32_t version = r.u32("format version");
+    if (version < 1 || version > kFormatVersion)
+        fail(DI_ERR_MODEL, ".dimodel format version " + std::to_string(version) + " is not supported (expected 1 to " +
                                std::to_string(kFormatVersion) + ")");
     NativeModel m;
     const uint32_t json_size = r.u32("metadata size");
@@ -214,9 +388,7 @@ NativeModel read_native_model(const std::string &bytes) {
     m.plan.channels = m.metadata.channels;
     m.plan.height = m.metadata.height;
     m.plan.width = m.metadata.width;
-    const uint32_t layers = r.u32("layer count");
-    if (layers < 1 || layers > 256) corrupt("layer count " + std::to_string(layers) + " out of range");
-    for (uint32_t i = 0; i < layers; ++i) m.plan.layers.push_back(read_layer(r));
+    read_nodes(r, version, m.plan);
     const uint32_t output = r.u32("output activation");
     if (output > uint32_t(engine::Activation::Softmax)) corrupt("unknown output activation");
     m.plan.output = engine::Activation(output);

@@ -1,166 +1,448 @@
+// Lowers a frozen TorchScript forward graph to an engine plan (plan.hpp).
+//
+// First the graph is normalized with libtorch's own passes: inlined, in-place
+// ops made functional, dropout removed, and specialized to the input shape
+// [kBatch, C, H, W], so that shape propagation, peephole and constant
+// propagation fold the shape checks scripted code carries (aten::dim,
+// aten::size, prim::RaiseException branches, `is None`) and dead code goes;
+// FuseLinear turns t + addmm and matmul + add into linear. Then every node is
+// matched to plan nodes. Nodes that don't match are all collected (with why,
+// in plain words) and reported together.
 #include "torch/graph_to_plan.hpp"
 
+#include <cmath>
+#include <map>
+#include <set>
 #include <sstream>
 #include <stdexcept>
-#include <variant>
+#include <unordered_map>
+
+#include <torch/csrc/jit/passes/constant_propagation.h>
+#include <torch/csrc/jit/passes/dead_code_elimination.h>
+#include <torch/csrc/jit/passes/fuse_linear.h>
+#include <torch/csrc/jit/passes/inliner.h>
+#include <torch/csrc/jit/passes/lower_tuples.h>
+#include <torch/csrc/jit/passes/peephole.h>
+#include <torch/csrc/jit/passes/remove_dropout.h>
+#include <torch/csrc/jit/passes/remove_mutation.h>
+#include <torch/csrc/jit/passes/shape_analysis.h>
+
+#include "engine/shapes.hpp"
 
 namespace digitinfer::core {
 namespace {
 
 using torch::jit::Node;
 using torch::jit::Value;
+using engine::TensorShape;
 
-[[noreturn]] void unsupported(const Node *node, const std::string &why) {
-    std::ostringstream s;
-    s << node->kind().toQualString() << ": " << why;
-    throw std::invalid_argument(s.str());
-}
+// The batch size the graph is specialized to: shape checks fold against it, and a
+// view(x.size(0), -1) becomes view(kBatch, -1). The load-time check runs other sizes.
+constexpr int64_t kBatch = 7;
 
-c10::IValue constant(const Node *node, size_t input) {
-    auto v = torch::jit::toIValue(node->input(input));
-    if (!v) unsupported(node, "input " + std::to_string(input) + " is not a constant");
-    return *v;
-}
+// A node that cannot be lowered: what it is and why.
+struct Unsupported : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+[[noreturn]] void unsupported(const std::string &why) { throw Unsupported(why); }
 
 std::vector<float> floats(const at::Tensor &t) {
+    if (t.is_sparse() || t.is_quantized() || !t.is_floating_point()) unsupported("weights that are not dense floats");
     const at::Tensor c = t.to(at::kFloat).contiguous();
     return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
 }
 
-std::vector<float> optional_tensor(const Node *node, size_t input) {
-    const c10::IValue v = constant(node, input);
-    return v.isNone() ? std::vector<float>{} : floats(v.toTensor());
+std::string normalized_kind(const Node *node) {
+    std::string kind = node->kind().toQualString();
+    if (kind.size() > 1 && kind.back() == '_' && kind[kind.size() - 2] != '_') kind.pop_back();  // relu_ -> relu
+    return kind;
 }
 
-void expect_ints(const Node *node, size_t input, std::initializer_list<int64_t> allowed_each, const char *what) {
-    for (int64_t x : constant(node, input).toIntVector()) {
-        bool ok = false;
-        for (int64_t a : allowed_each) ok = ok || x == a;
-        if (!ok) unsupported(node, std::string(what) + " other than the native engine's");
+class Lowering {
+public:
+    Lowering(int channels, int height, int width) {
+        plan_.channels = channels, plan_.height = height, plan_.width = width;
     }
-}
 
-void expect_bool(const Node *node, size_t input, bool value, const char *what) {
-    if (constant(node, input).toBool() != value) unsupported(node, what);
-}
+    engine::Plan run(const torch::jit::Graph &graph) {
+        if (graph.inputs().size() != 2) throw std::invalid_argument("forward takes more than one input");
+        values_[graph.inputs()[1]] = {engine::kInput, {false, plan_.channels, plan_.height, plan_.width}};
+        for (const Node *node : graph.nodes()) lower(node);
+        if (graph.outputs().size() != 1) problem("the graph", "returns more than one value");
+        const Value *out = graph.outputs()[0];
+        if (problems_.empty()) finish(out);
+        if (!problems_.empty()) {
+            std::ostringstream s;
+            s << "not supported by the native engine: ";
+            for (auto it = problems_.begin(); it != problems_.end(); ++it)
+                s << (it == problems_.begin() ? "" : "; ") << it->first << " (" << it->second << ")";
+            throw std::invalid_argument(s.str());
+        }
+        return std::move(plan_);
+    }
 
-// Tracks the running activation's shape, [C, H, W] or [F] once flattened.
-struct Shape {
-    int c, h, w;
-    bool flat = false;
-    int features() const { return flat ? c : c * h * w; }
+private:
+    struct Ref {
+        int node = engine::kInput;
+        TensorShape shape;
+        engine::Activation softmax = engine::Activation::None;  // the output activation applied to `node`
+    };
+
+    engine::Plan plan_;
+    std::unordered_map<const Value *, Ref> values_;
+    std::set<const Value *> poisoned_;                 // outputs of nodes that failed: not reported again
+    std::map<std::string, std::string> problems_;      // kind -> first reason
+
+    void problem(const std::string &kind, const std::string &why) { problems_.emplace(kind, why); }
+
+    void lower(const Node *node) {
+        const std::string kind = normalized_kind(node);
+        if (kind == "prim::Constant" || kind == "prim::ListConstruct") return;  // read by their users
+        for (const Value *in : node->inputs())
+            if (poisoned_.count(in)) return poison(node);
+        try {
+            lower_node(node, kind);
+        } catch (const Unsupported &e) {
+            problem(kind, e.what());
+            poison(node);
+        } catch (const c10::Error &e) {
+            problem(kind, "unexpected arguments");
+            poison(node);
+        }
+    }
+
+    void poison(const Node *node) {
+        for (const Value *v : node->outputs()) poisoned_.insert(v);
+    }
+
+    const Ref &ref(const Value *v) {
+        auto it = values_.find(v);
+        if (it == values_.end()) unsupported("an input computed by an unsupported or non-tensor operation");
+        if (it->second.softmax != engine::Activation::None) unsupported("(log_)softmax used inside the network");
+        return it->second;
+    }
+    static c10::IValue constant(const Node *node, size_t i) {
+        auto v = torch::jit::toIValue(node->input(i));
+        if (!v) unsupported("argument " + std::to_string(i) + " computed at run time");
+        return *v;
+    }
+    static std::vector<int64_t> pair(const Node *node, size_t i, int64_t empty_means = -1) {
+        std::vector<int64_t> v = constant(node, i).toIntVector();
+        if (v.empty() && empty_means >= 0) v = {empty_means, empty_means};
+        if (v.size() == 1) v.push_back(v[0]);
+        if (v.size() != 2) unsupported("a 2-D argument with " + std::to_string(v.size()) + " values");
+        return v;
+    }
+    static double number(const Node *node, size_t i) { return constant(node, i).toScalar().toDouble(); }
+    static bool is_none(const Node *node, size_t i) { return constant(node, i).isNone(); }
+    static at::Tensor tensor(const Node *node, size_t i) {
+        const c10::IValue v = constant(node, i);
+        if (!v.isTensor()) unsupported("argument " + std::to_string(i) + " is not a tensor");
+        return v.toTensor();
+    }
+    static std::vector<float> optional_tensor(const Node *node, size_t i) {
+        const c10::IValue v = constant(node, i);
+        return v.isNone() ? std::vector<float>{} : floats(v.toTensor());
+    }
+
+    // Appends `op` on `inputs` and binds it to the node's output.
+    void emit(const Node *node, engine::Op op, std::vector<int> inputs) {
+        std::vector<TensorShape> shapes;
+        for (int j : inputs)
+            shapes.push_back(j == engine::kInput ? TensorShape{false, plan_.channels, plan_.height, plan_.width}
+                                                 : node_shapes_[std::size_t(j)]);
+        engine::Node n{std::move(op), std::move(inputs)};
+        TensorShape shape;
+        try {
+            shape = engine::output_shape(n, shapes);
+        } catch (const std::invalid_argument &e) {
+            std::string why = e.what();
+            unsupported(why.substr(why.find(": ") + 2));  // "engine plan: Conv2d: ..." -> "Conv2d: ..."
+        }
+        plan_.nodes.push_back(std::move(n));
+        node_shapes_.push_back(shape);
+        values_[node->output()] = {int(plan_.nodes.size()) - 1, shape};
+    }
+    void emit(const Node *node, engine::Op op) { emit(node, std::move(op), {ref(node->input(0)).node}); }
+    void alias(const Node *node, const Ref &r) { values_[node->output()] = r; }
+
+    std::vector<TensorShape> node_shapes_;
+
+    void lower_node(const Node *node, const std::string &kind) {
+        using engine::Pointwise;
+        if (kind == "aten::conv2d" || kind == "aten::_convolution" || kind == "aten::convolution") return conv(node, kind);
+        if (kind == "aten::batch_norm") return batch_norm(node);
+        if (kind == "aten::linear") {
+            const at::Tensor w = tensor(node, 1);
+            return linear(node, w, optional_tensor(node, 2));
+        }
+        if (kind == "aten::addmm") return addmm(node);
+        if (kind == "aten::matmul" || kind == "aten::mm") {
+            const at::Tensor m = tensor(node, 1);
+            if (m.dim() != 2) unsupported("a matrix product with a " + std::to_string(m.dim()) + "-D operand");
+            return linear(node, m.t(), {});
+        }
+        if (kind == "aten::add") return add(node);
+        if (kind == "aten::max_pool2d" || kind == "aten::avg_pool2d") return pool(node, kind == "aten::avg_pool2d");
+        if (kind == "aten::adaptive_avg_pool2d") {
+            const auto size = pair(node, 1);
+            return emit(node, engine::AdaptiveAvgPool2d{int(size[0]), int(size[1])});
+        }
+        if (kind == "aten::mean") return mean(node);
+        if (kind == "aten::flatten") return flatten(node);
+        if (kind == "aten::view" || kind == "aten::reshape") return reshape(node);
+        if (kind == "aten::cat") return cat(node);
+        if (kind == "aten::log_softmax" || kind == "aten::softmax") return softmax(node, kind == "aten::softmax");
+        if (kind == "aten::dropout" || kind == "aten::feature_dropout" || kind == "aten::alpha_dropout" ||
+            kind == "aten::feature_alpha_dropout") {
+            if (constant(node, 2).toBool()) unsupported("dropout in training mode");
+            return alias(node, ref(node->input(0)));
+        }
+        if (kind == "aten::contiguous" || kind == "aten::detach" || kind == "aten::clone")
+            return alias(node, ref(node->input(0)));
+        // Element-wise activations.
+        Pointwise p;
+        if (kind == "aten::relu") p.kind = Pointwise::ReLU;
+        else if (kind == "aten::relu6") p = {Pointwise::Hardtanh, 0.0f, 6.0f};
+        else if (kind == "aten::leaky_relu") p = {Pointwise::LeakyReLU, float(number(node, 1))};
+        else if (kind == "aten::elu") {
+            if (number(node, 2) != 1.0 || number(node, 3) != 1.0) unsupported("ELU with scale or input_scale");
+            p = {Pointwise::ELU, float(number(node, 1))};
+        } else if (kind == "aten::gelu") {
+            const std::string approximate = node->inputs().size() > 1 ? constant(node, 1).toStringRef() : "none";
+            p.kind = approximate == "tanh" ? Pointwise::GELUTanh : Pointwise::GELU;
+        } else if (kind == "aten::silu") p.kind = Pointwise::SiLU;
+        else if (kind == "aten::sigmoid") p.kind = Pointwise::Sigmoid;
+        else if (kind == "aten::tanh") p.kind = Pointwise::Tanh;
+        else if (kind == "aten::hardswish") p.kind = Pointwise::Hardswish;
+        else if (kind == "aten::hardtanh") p = {Pointwise::Hardtanh, float(number(node, 1)), float(number(node, 2))};
+        else if (kind == "aten::clamp") {
+            if (is_none(node, 1) || is_none(node, 2)) unsupported("clamp without both bounds");
+            p = {Pointwise::Hardtanh, float(number(node, 1)), float(number(node, 2))};
+        } else if (kind == "aten::size" || kind == "aten::dim" || kind == "prim::If" || kind == "prim::RaiseException")
+            unsupported("a shape check left after specializing the graph to its input shape");
+        else
+            unsupported("an operation the native engine does not implement");
+        emit(node, p);
+    }
+
+    void conv(const Node *node, const std::string &kind) {
+        // aten::conv2d(x, w, b, stride, padding, dilation, groups); padding may be "same"/"valid";
+        // aten::_convolution / aten::convolution(x, w, b, stride, padding, dilation, transposed, output_padding, groups, ...)
+        const bool general = kind != "aten::conv2d";
+        if (general && constant(node, 6).toBool()) unsupported("transposed convolution");
+        const at::Tensor w = tensor(node, 1);
+        if (w.dim() != 4) unsupported("a convolution that is not 2-D");
+        engine::Conv2d c;
+        c.out_channels = int(w.size(0));
+        c.groups = int(constant(node, general ? 8 : 6).toInt());
+        c.in_channels = int(w.size(1)) * c.groups;
+        c.kernel_h = int(w.size(2)), c.kernel_w = int(w.size(3));
+        const auto stride = pair(node, 3), dilation = pair(node, 5);
+        c.stride_h = int(stride[0]), c.stride_w = int(stride[1]);
+        c.dilation_h = int(dilation[0]), c.dilation_w = int(dilation[1]);
+        const c10::IValue padding = constant(node, 4);
+        if (padding.isString()) {
+            if (padding.toStringRef() == "same") {  // torch puts the odd pixel at the bottom / right
+                if (c.stride_h != 1 || c.stride_w != 1) unsupported("padding='same' with a stride");
+                const int th = c.dilation_h * (c.kernel_h - 1), tw = c.dilation_w * (c.kernel_w - 1);
+                c.pad_top = th / 2, c.pad_bottom = th - th / 2, c.pad_left = tw / 2, c.pad_right = tw - tw / 2;
+            }
+        } else {
+            const auto pad = pair(node, 4);
+            c.pad_top = c.pad_bottom = int(pad[0]), c.pad_left = c.pad_right = int(pad[1]);
+        }
+        c.weight = floats(w);
+        c.bias = optional_tensor(node, 2);
+        emit(node, std::move(c));
+    }
+
+    void batch_norm(const Node *node) {
+        // aten::batch_norm(x, weight, bias, running_mean, running_var, training, momentum, eps, cudnn_enabled)
+        if (constant(node, 5).toBool()) unsupported("batch norm in training mode");
+        const std::vector<float> weight = optional_tensor(node, 1), bias = optional_tensor(node, 2);
+        const std::vector<float> mean = floats(tensor(node, 3)), var = floats(tensor(node, 4));
+        const double eps = number(node, 7);
+        engine::BatchNorm bn;
+        for (std::size_t i = 0; i < mean.size() && i < var.size(); ++i) {
+            const double scale = (weight.empty() ? 1.0 : weight[i]) / std::sqrt(double(var[i]) + eps);
+            bn.scale.push_back(float(scale));
+            bn.shift.push_back(float((bias.empty() ? 0.0 : bias[i]) - mean[i] * scale));
+        }
+        emit(node, std::move(bn));
+    }
+
+    void linear(const Node *node, const at::Tensor &w, std::vector<float> bias) {
+        if (w.dim() != 2) unsupported("a weight that is not a matrix");
+        linear_on(node, node->input(0), w, std::move(bias));
+    }
+
+    void addmm(const Node *node) {
+        // aten::addmm(bias, x, m, beta, alpha): beta * bias + alpha * x @ m
+        if (number(node, 3) != 1.0 || number(node, 4) != 1.0) unsupported("addmm with beta or alpha other than 1");
+        const at::Tensor m = tensor(node, 2);
+        if (m.dim() != 2) unsupported("a weight that is not a matrix");
+        const at::Tensor b = tensor(node, 0);
+        if (b.numel() != m.size(1)) unsupported("a bias that is not one value per output");
+        linear_on(node, node->input(1), m.t(), floats(b));
+    }
+    void linear_on(const Node *node, const Value *x, const at::Tensor &w, std::vector<float> bias) {
+        const Ref &in = ref(x);
+        if (!in.shape.flat) unsupported("a Linear layer on a [C, H, W] tensor (flatten it first)");
+        engine::Linear l;
+        l.out_features = int(w.size(0)), l.in_features = int(w.size(1));
+        l.weight = floats(w);
+        l.bias = std::move(bias);
+        emit(node, std::move(l), {in.node});
+    }
+
+    void add(const Node *node) {
+        // aten::add(a, b, alpha): two tensors, or a linear layer's output plus a constant bias
+        if (number(node, 2) != 1.0) unsupported("add with alpha other than 1");
+        const auto b_const = torch::jit::toIValue(node->input(1));
+        if (!b_const) {
+            const Ref a = ref(node->input(0)), b = ref(node->input(1));
+            return emit(node, engine::Add{}, {a.node, b.node});
+        }
+        if (!b_const->isTensor()) unsupported("adding a number");
+        const Ref &a = ref(node->input(0));
+        auto *producer = a.node >= 0 ? std::get_if<engine::Linear>(&plan_.nodes[std::size_t(a.node)].op) : nullptr;
+        const at::Tensor b = b_const->toTensor();
+        if (!producer || node->input(0)->uses().size() != 1 || b.numel() != producer->out_features ||
+            producer->activation.kind != engine::Pointwise::Identity)
+            unsupported("adding a constant tensor other than a Linear layer's bias");
+        const std::vector<float> values = floats(b);
+        if (producer->bias.empty()) producer->bias.assign(values.size(), 0.0f);
+        for (std::size_t i = 0; i < values.size(); ++i) producer->bias[i] += values[i];
+        alias(node, a);
+    }
+
+    void pool(const Node *node, bool average) {
+        // aten::max_pool2d(x, kernel, stride, padding, dilation, ceil_mode)
+        // aten::avg_pool2d(x, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override)
+        engine::Pool2d p;
+        p.kind = average ? engine::Pool2d::Average : engine::Pool2d::Max;
+        const auto kernel = pair(node, 1), stride = pair(node, 2, kernel[0]), padding = pair(node, 3);
+        p.kernel_h = int(kernel[0]), p.kernel_w = int(kernel[1]);
+        p.stride_h = int(stride[0]), p.stride_w = int(stride[1]);
+        if (constant(node, 2).toIntVector().empty()) p.stride_h = p.kernel_h, p.stride_w = p.kernel_w;
+        p.pad_h = int(padding[0]), p.pad_w = int(padding[1]);
+        if (average) {
+            p.ceil_mode = constant(node, 4).toBool();
+            p.count_include_pad = constant(node, 5).toBool();
+            if (!is_none(node, 6)) unsupported("divisor_override");
+        } else {
+            const auto dilation = pair(node, 4);
+            if (dilation[0] != 1 || dilation[1] != 1) unsupported("dilated max-pooling");
+            p.ceil_mode = constant(node, 5).toBool();
+        }
+        emit(node, p);
+    }
+
+    void mean(const Node *node) {
+        // aten::mean(x, dims, keepdim, dtype) over H and W: global average pooling
+        const Ref &in = ref(node->input(0));
+        std::vector<int64_t> dims = constant(node, 1).toIntVector();
+        for (int64_t &d : dims) d = d < 0 ? d + 4 : d;
+        std::sort(dims.begin(), dims.end());
+        if (in.shape.flat || dims != std::vector<int64_t>{2, 3}) unsupported("a mean other than over H and W");
+        if (!is_none(node, 3)) unsupported("a dtype argument");
+        emit(node, engine::AdaptiveAvgPool2d{1, 1});
+        if (!constant(node, 2).toBool()) emit(node, engine::Flatten{}, {int(plan_.nodes.size()) - 1});
+    }
+
+    void flatten(const Node *node) {
+        const Ref &in = ref(node->input(0));
+        const int64_t rank = in.shape.flat ? 2 : 4;
+        int64_t start = constant(node, 1).toInt(), end = constant(node, 2).toInt();
+        start = start < 0 ? start + rank : start, end = end < 0 ? end + rank : end;
+        if (start != 1 || end != rank - 1) unsupported("flatten other than from dimension 1 to the last");
+        emit(node, engine::Flatten{});
+    }
+
+    void reshape(const Node *node) {
+        // view/reshape to [N, features] (N: the batch or -1) is a flatten; to the same shape, nothing.
+        const Ref &in = ref(node->input(0));
+        const std::vector<int64_t> size = constant(node, 1).toIntVector();
+        const int64_t features = int64_t(in.shape.size());
+        const bool batch_first = size.size() == 2 && (size[0] == kBatch || size[0] == -1);
+        if (batch_first && (size[1] == features || (size[1] == -1 && size[0] == kBatch)))
+            return emit(node, engine::Flatten{});
+        if (!in.shape.flat && size == std::vector<int64_t>{kBatch, in.shape.c, in.shape.h, in.shape.w})
+            return alias(node, in);
+        unsupported("a reshape other than to [batch, features]");
+    }
+
+    void cat(const Node *node) {
+        const Node *list = node->input(0)->node();
+        if (list->kind() != c10::prim::ListConstruct) unsupported("a list of tensors computed at run time");
+        std::vector<int> inputs;
+        bool flat = false;
+        for (const Value *v : list->inputs()) {
+            const Ref &r = ref(v);
+            inputs.push_back(r.node);
+            flat = r.shape.flat;
+        }
+        int64_t dim = constant(node, 1).toInt();
+        if (dim < 0) dim += flat ? 2 : 4;
+        if (dim != 1) unsupported("concatenation along a dimension other than channels or features");
+        emit(node, engine::Concat{}, inputs);
+    }
+
+    void softmax(const Node *node, bool soft) {
+        // aten::(log_)softmax(x, dim, dtype)
+        Ref r = ref(node->input(0));
+        const int64_t dim = constant(node, 1).toInt();
+        if (!r.shape.flat || (dim != 1 && dim != -1)) unsupported("softmax over a spatial dimension");
+        if (!is_none(node, 2)) unsupported("a dtype argument");
+        r.softmax = soft ? engine::Activation::Softmax : engine::Activation::LogSoftmax;
+        alias(node, r);
+    }
+
+    void finish(const Value *out) {
+        auto it = values_.find(out);
+        if (it == values_.end()) return problem("the graph", "returns a value that is not a lowered tensor");
+        const Ref &r = it->second;
+        if (r.node == engine::kInput) return problem("the graph", "returns its input");
+        if (!r.shape.flat) return problem("the graph", "does not end with a [N, classes] tensor");
+        if (r.node != int(plan_.nodes.size()) - 1) {  // make the output the last node
+            plan_.then(engine::Pointwise{});
+            plan_.nodes.back().inputs = {r.node};
+        }
+        plan_.output = r.softmax;
+    }
 };
 
-engine::Conv2d conv(const Node *node, Shape &shape) {
-    // aten::conv2d(x, w, b, stride, padding, dilation, groups) or
-    // aten::_convolution(x, w, b, stride, padding, dilation, transposed, output_padding, groups, ...)
-    const bool legacy = node->kind() == c10::Symbol::fromQualString("aten::_convolution");
-    expect_ints(node, 3, {1}, "stride");
-    expect_ints(node, 4, {0}, "padding");
-    expect_ints(node, 5, {1}, "dilation");
-    if (legacy) expect_bool(node, 6, false, "transposed convolution");
-    if (constant(node, legacy ? 8 : 6).toInt() != 1) unsupported(node, "grouped convolution");
-    const at::Tensor w = constant(node, 1).toTensor();
-    if (w.dim() != 4 || shape.flat || w.size(1) != shape.c) unsupported(node, "weight shape does not chain");
-    engine::Conv2d c;
-    c.in_channels = int(w.size(1));
-    c.out_channels = int(w.size(0));
-    c.kernel_h = int(w.size(2));
-    c.kernel_w = int(w.size(3));
-    c.weight = floats(w);
-    c.bias = optional_tensor(node, 2);
-    shape = {c.out_channels, shape.h - c.kernel_h + 1, shape.w - c.kernel_w + 1};
-    if (shape.h < 1 || shape.w < 1) unsupported(node, "kernel larger than its input");
-    return c;
-}
-
-engine::MaxPool2d pool(const Node *node, Shape &shape) {
-    // aten::max_pool2d(x, kernel, stride, padding, dilation, ceil_mode)
-    const auto kernel = constant(node, 1).toIntVector();
-    const auto stride = constant(node, 2).toIntVector();
-    if (kernel.size() != 2 || kernel[0] != kernel[1]) unsupported(node, "non-square kernel");
-    if (!stride.empty() && stride != kernel) unsupported(node, "stride other than the kernel size");
-    expect_ints(node, 3, {0}, "padding");
-    expect_ints(node, 4, {1}, "dilation");
-    expect_bool(node, 5, false, "ceil_mode");
-    if (shape.flat) unsupported(node, "pooling after flatten");
-    engine::MaxPool2d p;
-    p.kernel = int(kernel[0]);
-    shape = {shape.c, shape.h / p.kernel, shape.w / p.kernel};
-    if (shape.h < 1 || shape.w < 1) unsupported(node, "kernel larger than its input");
-    return p;
-}
-
-engine::Linear linear(const Node *node, Shape &shape) {
-    const at::Tensor w = constant(node, 1).toTensor();
-    if (!shape.flat || w.dim() != 2 || w.size(1) != shape.features()) unsupported(node, "weight shape does not chain");
-    engine::Linear l;
-    l.in_features = int(w.size(1));
-    l.out_features = int(w.size(0));
-    l.weight = floats(w);
-    l.bias = optional_tensor(node, 2);
-    shape = {l.out_features, 1, 1, true};
-    return l;
-}
-
-bool is(const Node *node, const char *kind) { return node->kind() == c10::Symbol::fromQualString(kind); }
-
-// The layer a ReLU can be fused into: a convolution or linear layer without one yet.
-bool *relu_slot(std::vector<engine::Layer> &layers) {
-    if (layers.empty()) return nullptr;
-    bool *flag = nullptr;
-    if (auto *c = std::get_if<engine::Conv2d>(&layers.back())) flag = &c->relu;
-    if (auto *l = std::get_if<engine::Linear>(&layers.back())) flag = &l->relu;
-    return flag && !*flag ? flag : nullptr;
+// libtorch's normalizing passes, specialized to the input shape.
+void normalize(std::shared_ptr<torch::jit::Graph> &graph, int channels, int height, int width) {
+    torch::jit::Inline(*graph);
+    torch::jit::RemoveListMutation(graph);
+    torch::jit::RemoveTensorMutation(graph);
+    torch::jit::removeDropout(graph);
+    torch::jit::LowerSimpleTuples(graph);
+    graph->inputs()[1]->setType(c10::TensorType::createContiguous(at::kFloat, at::kCPU, {kBatch, channels, height, width}));
+    for (int round = 0; round < 3; ++round) {
+        torch::jit::PropagateInputShapes(graph);
+        torch::jit::PeepholeOptimize(graph);
+        torch::jit::ConstantPropagation(graph);
+        torch::jit::EliminateDeadCode(graph);
+    }
+    torch::jit::FuseLinear(graph);
+    torch::jit::ConstantPropagation(graph);
+    torch::jit::EliminateDeadCode(graph);
 }
 
 }  // namespace
 
 engine::Plan extract_plan(const torch::jit::Module &frozen, int channels, int height, int width) {
-    auto graph = frozen.get_method("forward").graph();
-    if (graph->inputs().size() != 2) throw std::invalid_argument("forward takes more than one input");
-    engine::Plan plan;
-    plan.channels = channels;
-    plan.height = height;
-    plan.width = width;
-    Shape shape{channels, height, width};
-    const Value *current = graph->inputs()[1];  // inputs()[0] is the module itself
-    for (const Node *node : graph->nodes()) {
-        if (is(node, "prim::Constant")) continue;
-        if (node->inputs().empty() || node->input(0) != current || node->outputs().size() != 1)
-            unsupported(node, "not a step of a single feed-forward chain");
-        if (plan.output != engine::Activation::None) unsupported(node, "layer after the output activation");
-        if (is(node, "aten::conv2d") || is(node, "aten::_convolution")) {
-            plan.layers.emplace_back(conv(node, shape));
-        } else if (is(node, "aten::max_pool2d")) {
-            plan.layers.emplace_back(pool(node, shape));
-        } else if (is(node, "aten::linear")) {
-            if (!shape.flat) unsupported(node, "linear on a spatial tensor");
-            plan.layers.emplace_back(linear(node, shape));
-        } else if (is(node, "aten::relu") || is(node, "aten::relu_")) {
-            bool *relu = relu_slot(plan.layers);
-            if (!relu) unsupported(node, "ReLU not right after a convolution or linear layer");
-            *relu = true;
-        } else if (is(node, "aten::flatten")) {
-            if (constant(node, 1).toInt() != 1 || constant(node, 2).toInt() != -1)
-                unsupported(node, "flatten other than flatten(x, 1)");
-            shape = {shape.features(), 1, 1, true};
-        } else if (is(node, "aten::dropout") || is(node, "aten::feature_dropout")) {
-            expect_bool(node, 2, false, "dropout in training mode");
-        } else if (is(node, "aten::log_softmax") || is(node, "aten::softmax")) {
-            const int64_t dim = constant(node, 1).toInt();
-            if (!shape.flat || (dim != 1 && dim != -1)) unsupported(node, "softmax over a spatial dimension");
-            if (!constant(node, 2).isNone()) unsupported(node, "dtype argument");
-            plan.output = is(node, "aten::softmax") ? engine::Activation::Softmax : engine::Activation::LogSoftmax;
-        } else {
-            unsupported(node, "operator not supported by the native engine");
-        }
-        current = node->output();
+    std::shared_ptr<torch::jit::Graph> graph = frozen.get_method("forward").graph()->copy();
+    try {
+        normalize(graph, channels, height, width);
+    } catch (const c10::Error &) {
+        graph = frozen.get_method("forward").graph()->copy();  // lower the graph as it is
+        torch::jit::Inline(*graph);
     }
-    if (graph->outputs().size() != 1 || graph->outputs()[0] != current)
-        throw std::invalid_argument("forward does not return the end of the chain");
-    if (!shape.flat) throw std::invalid_argument("forward does not end with a [N, classes] layer");
-    return plan;
+    return Lowering(channels, height, width).run(*graph);
 }
 
 }  // namespace digitinfer::core

@@ -51,7 +51,8 @@ struct Rng {
 // torch's default initialisation range: U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
 Conv2d conv(Rng &rng, int in, int out, int kh, int kw, bool relu, bool bias = true) {
     Conv2d c;
-    c.in_channels = in, c.out_channels = out, c.kernel_h = kh, c.kernel_w = kw, c.relu = relu;
+    c.in_channels = in, c.out_channels = out, c.kernel_h = kh, c.kernel_w = kw;
+    if (relu) c.activation.kind = Pointwise::ReLU;
     const float s = 1.0f / std::sqrt(float(in * kh * kw));
     c.weight = rng.fill(std::size_t(out) * in * kh * kw, s);
     if (bias) c.bias = rng.fill(std::size_t(out), s);
@@ -60,17 +61,29 @@ Conv2d conv(Rng &rng, int in, int out, int kh, int kw, bool relu, bool bias = tr
 
 Linear linear(Rng &rng, int in, int out, bool relu, bool bias = true) {
     Linear l;
-    l.in_features = in, l.out_features = out, l.relu = relu;
+    l.in_features = in, l.out_features = out;
+    if (relu) l.activation.kind = Pointwise::ReLU;
     const float s = 1.0f / std::sqrt(float(in));
     l.weight = rng.fill(std::size_t(out) * in, s);
     if (bias) l.bias = rng.fill(std::size_t(out), s);
     return l;
 }
 
-MaxPool2d pool(int k) {
-    MaxPool2d p;
-    p.kernel = k;
+Pool2d pool(int k) {
+    Pool2d p;
+    p.kernel_h = p.kernel_w = p.stride_h = p.stride_w = k;
     return p;
+}
+
+// A chain of ops; a Flatten goes in before the first Linear after spatial layers (or the input).
+void set_chain(Plan &p, std::vector<Op> ops) {
+    p.nodes.clear();
+    bool flat = false;
+    for (Op &op : ops) {
+        if (std::holds_alternative<Linear>(op) && !flat) p.then(Flatten{});
+        flat = flat || std::holds_alternative<Linear>(op);
+        p.then(std::move(op));
+    }
 }
 
 // SPEC §3: the handwritten-digit ConvNet.
@@ -78,8 +91,8 @@ Plan spec_convnet(unsigned seed) {
     Rng rng(seed);
     Plan p;
     p.channels = 1, p.height = 28, p.width = 28;
-    p.layers = {conv(rng, 1, 16, 3, 3, true), conv(rng, 16, 32, 3, 3, true), pool(2),
-                linear(rng, 32 * 12 * 12, 64, true), linear(rng, 64, 10, false)};
+    set_chain(p, {conv(rng, 1, 16, 3, 3, true), conv(rng, 16, 32, 3, 3, true), pool(2),
+                linear(rng, 32 * 12 * 12, 64, true), linear(rng, 64, 10, false)});
     p.output = Activation::LogSoftmax;
     return p;
 }
@@ -96,8 +109,8 @@ std::vector<NamedPlan> test_plans() {
         Rng rng(2);  // 3 input channels, 5x5, odd channel counts, pool 3, softmax, non-square input
         Plan p;
         p.channels = 3, p.height = 23, p.width = 19;
-        p.layers = {conv(rng, 3, 7, 5, 5, true), pool(3), conv(rng, 7, 20, 3, 3, false),
-                    linear(rng, 20 * 4 * 3, 33, true), linear(rng, 33, 5, false)};
+        set_chain(p, {conv(rng, 3, 7, 5, 5, true), pool(3), conv(rng, 7, 20, 3, 3, false),
+                    linear(rng, 20 * 4 * 3, 33, true), linear(rng, 33, 5, false)});
         p.output = Activation::Softmax;
         plans.push_back({"3ch 5x5 pool3 softmax", p});
     }
@@ -105,9 +118,9 @@ std::vector<NamedPlan> test_plans() {
         Rng rng(3);  // wide rows and many channels: several tiles and panels per row; no bias; 1x1 and 2x4 kernels
         Plan p;
         p.channels = 2, p.height = 9, p.width = 37;
-        p.layers = {conv(rng, 2, 40, 2, 4, true, false), conv(rng, 40, 48, 1, 1, true), pool(2),
+        set_chain(p, {conv(rng, 2, 40, 2, 4, true, false), conv(rng, 40, 48, 1, 1, true), pool(2),
                     conv(rng, 48, 17, 3, 3, false), linear(rng, 17 * 2 * 15, 100, true, false),
-                    linear(rng, 100, 70, true), linear(rng, 70, 3, false)};
+                    linear(rng, 100, 70, true), linear(rng, 70, 3, false)});
         p.output = Activation::LogSoftmax;
         plans.push_back({"wide, 40/48/17 channels, 1x1 and 2x4", p});
     }
@@ -115,7 +128,7 @@ std::vector<NamedPlan> test_plans() {
         Rng rng(4);  // pooling first, pool after pool, no ReLU anywhere, no activation
         Plan p;
         p.channels = 3, p.height = 30, p.width = 26;
-        p.layers = {pool(2), conv(rng, 3, 16, 3, 3, false), pool(2), pool(3), linear(rng, 16 * 2 * 1, 12, false)};
+        set_chain(p, {pool(2), conv(rng, 3, 16, 3, 3, false), pool(2), pool(3), linear(rng, 16 * 2 * 1, 12, false)});
         p.output = Activation::None;
         plans.push_back({"pool first, pool after pool, no relu", p});
     }
@@ -123,7 +136,7 @@ std::vector<NamedPlan> test_plans() {
         Rng rng(5);  // a multilayer perceptron straight on the NCHW input
         Plan p;
         p.channels = 2, p.height = 5, p.width = 7;
-        p.layers = {linear(rng, 70, 31, true), linear(rng, 31, 9, false)};
+        set_chain(p, {linear(rng, 70, 31, true), linear(rng, 31, 9, false)});
         p.output = Activation::LogSoftmax;
         plans.push_back({"mlp", p});
     }
@@ -131,7 +144,7 @@ std::vector<NamedPlan> test_plans() {
         Rng rng(6);  // spatial layers only: the output is the last map, flattened C,H,W
         Plan p;
         p.channels = 1, p.height = 12, p.width = 14;
-        p.layers = {conv(rng, 1, 5, 3, 3, true), pool(2), conv(rng, 5, 32, 3, 3, false)};
+        set_chain(p, {conv(rng, 1, 5, 3, 3, true), pool(2), conv(rng, 5, 32, 3, 3, false)});
         p.output = Activation::None;
         plans.push_back({"spatial only", p});
     }
@@ -139,8 +152,8 @@ std::vector<NamedPlan> test_plans() {
         Rng rng(7);  // 32 -> 32 channels (the CS = 32 kernels), single-row output, pool 4
         Plan p;
         p.channels = 1, p.height = 11, p.width = 29;
-        p.layers = {conv(rng, 1, 32, 3, 3, true), conv(rng, 32, 32, 3, 5, true), pool(4),
-                    linear(rng, 32 * 1 * 5, 10, false)};
+        set_chain(p, {conv(rng, 1, 32, 3, 3, true), conv(rng, 32, 32, 3, 5, true), pool(4),
+                    linear(rng, 32 * 1 * 5, 10, false)});
         p.output = Activation::LogSoftmax;
         plans.push_back({"32 channels, pool 4, one output row", p});
     }
@@ -148,7 +161,7 @@ std::vector<NamedPlan> test_plans() {
         Rng rng(8);  // a first Linear 57 -> 64 wide (the AVX-512 conv side job), after an unpooled 2x2 conv
         Plan p;
         p.channels = 1, p.height = 12, p.width = 11;
-        p.layers = {conv(rng, 1, 32, 2, 2, true), linear(rng, 32 * 11 * 10, 57, true), linear(rng, 57, 4, false)};
+        set_chain(p, {conv(rng, 1, 32, 2, 2, true), linear(rng, 32 * 11 * 10, 57, true), linear(rng, 57, 4, false)});
         p.output = Activation::LogSoftmax;
         plans.push_back({"side job, unpooled 2x2 conv", p});
     }
@@ -156,76 +169,269 @@ std::vector<NamedPlan> test_plans() {
         Rng rng(9);  // the same after a pooled conv with padded channels (24 of 32)
         Plan p;
         p.channels = 3, p.height = 14, p.width = 13;
-        p.layers = {conv(rng, 3, 20, 3, 3, false), conv(rng, 20, 24, 2, 2, true), pool(2),
-                    linear(rng, 24 * 5 * 5, 64, false), linear(rng, 64, 4, false)};
+        set_chain(p, {conv(rng, 3, 20, 3, 3, false), conv(rng, 20, 24, 2, 2, true), pool(2),
+                    linear(rng, 24 * 5 * 5, 64, false), linear(rng, 64, 4, false)});
         p.output = Activation::LogSoftmax;
         plans.push_back({"side job, pooled, padded channels", p});
     }
     return plans;
 }
 
+
+// Plans for the graph runner: every op, DAGs, padding, strides, groups.
+Pointwise act(Pointwise::Kind kind, float alpha = 0, float beta = 0) { return {kind, alpha, beta}; }
+
+Conv2d conv_ex(Rng &rng, int in, int out, int k, int stride, int pad, int dilation, int groups, Pointwise a) {
+    Conv2d c = conv(rng, in / groups, out, k, k, false);
+    c.in_channels = in, c.groups = groups, c.stride_h = c.stride_w = stride, c.dilation_h = c.dilation_w = dilation;
+    c.pad_top = c.pad_left = c.pad_bottom = c.pad_right = pad;
+    c.activation = a;
+    return c;
+}
+
+BatchNorm batch_norm(Rng &rng, int n) {
+    BatchNorm b;
+    b.scale = rng.fill(std::size_t(n), 1.5f);
+    b.shift = rng.fill(std::size_t(n), 0.5f);
+    return b;
+}
+
+Pool2d pool_ex(Pool2d::Kind kind, int k, int stride, int pad, bool ceil_mode, bool count_include_pad = true) {
+    Pool2d p;
+    p.kind = kind, p.kernel_h = p.kernel_w = k, p.stride_h = p.stride_w = stride, p.pad_h = p.pad_w = pad;
+    p.ceil_mode = ceil_mode, p.count_include_pad = count_include_pad;
+    return p;
+}
+
+int add_node(Plan &p, Op op, std::vector<int> inputs) {
+    p.nodes.push_back({std::move(op), std::move(inputs)});
+    return int(p.nodes.size()) - 1;
+}
+
+std::vector<NamedPlan> graph_plans() {
+    std::vector<NamedPlan> plans;
+    {
+        Rng rng(21);  // residual add, channel concat, a map used twice, batch norm, depthwise, dilation, pools
+        Plan p;
+        p.channels = 1, p.height = 13, p.width = 12;
+        const int a = add_node(p, conv_ex(rng, 1, 8, 3, 1, 1, 1, 1, act(Pointwise::SiLU)), {kInput});
+        const int b = add_node(p, batch_norm(rng, 8), {a});
+        const int c = add_node(p, conv_ex(rng, 8, 8, 3, 1, 1, 1, 1, act(Pointwise::ReLU)), {b});
+        const int d = add_node(p, Add{}, {c, b});
+        const int e = add_node(p, conv_ex(rng, 8, 8, 3, 2, 1, 1, 8, act(Pointwise::Hardtanh, 0, 6)), {d});
+        const int f = add_node(p, conv_ex(rng, 8, 6, 1, 1, 0, 1, 1, act(Pointwise::LeakyReLU, 0.1f)), {e});
+        const int g = add_node(p, conv_ex(rng, 8, 4, 3, 1, 2, 2, 1, act(Pointwise::ELU, 0.7f)), {e});
+        const int h = add_node(p, Concat{}, {f, g, e});
+        const int i = add_node(p, pool_ex(Pool2d::Max, 3, 2, 1, true), {h});
+        const int j = add_node(p, pool_ex(Pool2d::Average, 2, 1, 1, true, false), {i});
+        const int k = add_node(p, AdaptiveAvgPool2d{3, 2}, {j});
+        const int l = add_node(p, Flatten{}, {k});
+        Linear fc1 = linear(rng, 18 * 6, 24, false);
+        fc1.activation = act(Pointwise::GELU);
+        const int m = add_node(p, fc1, {l});
+        const int n = add_node(p, batch_norm(rng, 24), {m});
+        Linear fc2 = linear(rng, 24, 16, false);
+        fc2.activation = act(Pointwise::Hardswish);
+        const int o = add_node(p, fc2, {n});
+        const int q = add_node(p, act(Pointwise::Tanh), {o});
+        const int r = add_node(p, act(Pointwise::Sigmoid), {q});
+        add_node(p, linear(rng, 16, 10, false), {r});
+        p.output = Activation::LogSoftmax;
+        plans.push_back({"graph: residual, concat, bn, depthwise, dilation, pools", p});
+    }
+    {
+        Rng rng(22);  // 3 channels; channel multiplier 2 and groups 2 (block-diagonal), strided unrolled conv,
+                      // asymmetric padding, global average, softmax
+        Plan p;
+        p.channels = 3, p.height = 15, p.width = 13;
+        p.then(conv_ex(rng, 3, 6, 3, 1, 1, 1, 3, act(Pointwise::ReLU)));
+        Conv2d c = conv_ex(rng, 6, 10, 3, 2, 0, 1, 2, act(Pointwise::GELUTanh));
+        c.pad_top = 1, c.pad_left = 2, c.pad_bottom = 0, c.pad_right = 1;
+        p.then(c);
+        p.then(conv_ex(rng, 10, 12, 2, 1, 0, 1, 1, act(Pointwise::Identity)));
+        p.then(BatchNorm(batch_norm(rng, 12)));
+        p.then(AdaptiveAvgPool2d{1, 1});
+        p.then(Flatten{});
+        p.then(linear(rng, 12, 7, false));
+        p.output = Activation::Softmax;
+        plans.push_back({"graph: groups, strided, asymmetric padding, global average", p});
+    }
+    {
+        Rng rng(23);  // an MLP with a flat residual and concat; the same Flatten used twice; raw logits
+        Plan p;
+        p.channels = 2, p.height = 5, p.width = 7;
+        const int f = add_node(p, Flatten{}, {kInput});
+        const int a = add_node(p, linear(rng, 70, 20, true), {f});
+        Linear l2 = linear(rng, 70, 20, false);
+        l2.activation = act(Pointwise::Tanh);
+        const int b = add_node(p, l2, {f});
+        const int c = add_node(p, Add{}, {a, b});
+        const int d = add_node(p, Concat{}, {c, a});
+        const int e = add_node(p, batch_norm(rng, 40), {d});
+        add_node(p, linear(rng, 40, 5, false), {e});
+        p.output = Activation::None;
+        plans.push_back({"graph: mlp with flat add and concat", p});
+    }
+    {
+        Rng rng(24);  // pooling straight on a 3-channel input (channel tails), padded windows; spatial output
+        Plan p;
+        p.channels = 3, p.height = 11, p.width = 9;
+        p.then(pool_ex(Pool2d::Max, 3, 1, 1, false));
+        p.then(pool_ex(Pool2d::Average, 3, 2, 1, false, true));
+        p.then(conv_ex(rng, 3, 5, 3, 1, 1, 1, 1, act(Pointwise::Hardtanh, -0.5f, 0.5f)));
+        p.then(batch_norm(rng, 5));
+        p.then(act(Pointwise::ReLU));
+        p.output = Activation::None;
+        plans.push_back({"graph: pools on the input, spatial output", p});
+    }
+    return plans;
+}
+
 // ---------------------------------------------------------------- reference
 
+// A tensor of the reference: [C, H, W] or [F] (h = w = 1, flat), in double.
 struct Map {
-    int c, h, w;
-    std::vector<double> v;  // CHW
-    double &at(int ch, int y, int x) { return v[(std::size_t(ch) * h + y) * w + x]; }
+    bool flat = false;
+    int c = 0, h = 1, w = 1;
+    std::vector<double> v;  // C,H,W order
+    double at(int ch, int y, int x) const { return v[(std::size_t(ch) * h + y) * w + x]; }
+};
+
+double pointwise(const Pointwise &p, double x) {
+    switch (p.kind) {
+        case Pointwise::Identity: return x;
+        case Pointwise::ReLU: return x < 0 ? 0.0 : x;
+        case Pointwise::LeakyReLU: return x < 0 ? x * p.alpha : x;
+        case Pointwise::ELU: return x < 0 ? p.alpha * std::expm1(x) : x;
+        case Pointwise::GELU: return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0)));
+        case Pointwise::GELUTanh: return 0.5 * x * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x)));
+        case Pointwise::SiLU: return x / (1.0 + std::exp(-x));
+        case Pointwise::Sigmoid: return 1.0 / (1.0 + std::exp(-x));
+        case Pointwise::Tanh: return std::tanh(x);
+        case Pointwise::Hardtanh: return std::min(double(p.beta), std::max(double(p.alpha), x));
+        case Pointwise::Hardswish: return x * std::min(6.0, std::max(0.0, x + 3.0)) / 6.0;
+    }
+    return x;
+}
+
+// torch's output size of a window (kernel k, dilation d, stride s) over n with paddings.
+int out_size(int n, int pad_begin, int pad_end, int k, int d, int s, bool ceil_mode) {
+    const int span = n + pad_begin + pad_end - d * (k - 1) - 1;
+    int o = (ceil_mode ? (span + s - 1) / s : span / s) + 1;
+    if (ceil_mode && (o - 1) * s >= n + pad_begin) --o;
+    return o;
+}
+
+struct Reference {
+    Map operator()(const Conv2d &c, const std::vector<Map> &in) const {
+        const Map &m = in[0];
+        Map o{false, c.out_channels,
+              out_size(m.h, c.pad_top, c.pad_bottom, c.kernel_h, c.dilation_h, c.stride_h, false),
+              out_size(m.w, c.pad_left, c.pad_right, c.kernel_w, c.dilation_w, c.stride_w, false), {}};
+        o.v.assign(std::size_t(o.c) * o.h * o.w, 0.0);
+        const int gi = c.in_channels / c.groups, go = c.out_channels / c.groups;
+        for (int oc = 0; oc < o.c; ++oc)
+            for (int y = 0; y < o.h; ++y)
+                for (int x = 0; x < o.w; ++x) {
+                    double s = c.bias.empty() ? 0.0 : c.bias[oc];
+                    for (int j = 0; j < gi; ++j)
+                        for (int ky = 0; ky < c.kernel_h; ++ky)
+                            for (int kx = 0; kx < c.kernel_w; ++kx) {
+                                const int iy = y * c.stride_h - c.pad_top + ky * c.dilation_h;
+                                const int ix = x * c.stride_w - c.pad_left + kx * c.dilation_w;
+                                if (iy < 0 || iy >= m.h || ix < 0 || ix >= m.w) continue;
+                                s += double(c.weight[((std::size_t(oc) * gi + j) * c.kernel_h + ky) * c.kernel_w + kx]) *
+                                     m.at(oc / go * gi + j, iy, ix);
+                            }
+                    o.v[(std::size_t(oc) * o.h + y) * o.w + x] = pointwise(c.activation, s);
+                }
+        return o;
+    }
+    Map operator()(const Pool2d &p, const std::vector<Map> &in) const {
+        const Map &m = in[0];
+        Map o{false, m.c, out_size(m.h, p.pad_h, p.pad_h, p.kernel_h, 1, p.stride_h, p.ceil_mode),
+              out_size(m.w, p.pad_w, p.pad_w, p.kernel_w, 1, p.stride_w, p.ceil_mode), {}};
+        for (int ch = 0; ch < o.c; ++ch)
+            for (int y = 0; y < o.h; ++y)
+                for (int x = 0; x < o.w; ++x) {
+                    const int y0 = y * p.stride_h - p.pad_h, x0 = x * p.stride_w - p.pad_w;
+                    double best = -INFINITY, sum = 0;
+                    int count = 0;
+                    for (int iy = std::max(y0, 0); iy < std::min(y0 + p.kernel_h, m.h); ++iy)
+                        for (int ix = std::max(x0, 0); ix < std::min(x0 + p.kernel_w, m.w); ++ix)
+                            best = std::max(best, m.at(ch, iy, ix)), sum += m.at(ch, iy, ix), ++count;
+                    const int padded = (std::min(y0 + p.kernel_h, m.h + p.pad_h) - y0) *
+                                       (std::min(x0 + p.kernel_w, m.w + p.pad_w) - x0);
+                    o.v.push_back(p.kind == Pool2d::Max ? best : sum / (p.count_include_pad ? padded : count));
+                }
+        return o;
+    }
+    Map operator()(const AdaptiveAvgPool2d &p, const std::vector<Map> &in) const {
+        const Map &m = in[0];
+        Map o{false, m.c, p.out_h, p.out_w, {}};
+        for (int ch = 0; ch < m.c; ++ch)
+            for (int y = 0; y < o.h; ++y)
+                for (int x = 0; x < o.w; ++x) {
+                    const int y0 = y * m.h / o.h, y1 = ((y + 1) * m.h + o.h - 1) / o.h;
+                    const int x0 = x * m.w / o.w, x1 = ((x + 1) * m.w + o.w - 1) / o.w;
+                    double sum = 0;
+                    for (int iy = y0; iy < y1; ++iy)
+                        for (int ix = x0; ix < x1; ++ix) sum += m.at(ch, iy, ix);
+                    o.v.push_back(sum / ((y1 - y0) * (x1 - x0)));
+                }
+        return o;
+    }
+    Map operator()(const Linear &l, const std::vector<Map> &in) const {
+        Map o{true, l.out_features, 1, 1, {}};
+        for (int n = 0; n < l.out_features; ++n) {
+            double s = l.bias.empty() ? 0.0 : l.bias[n];
+            for (int k = 0; k < l.in_features; ++k) s += double(l.weight[std::size_t(n) * l.in_features + k]) * in[0].v[k];
+            o.v.push_back(pointwise(l.activation, s));
+        }
+        return o;
+    }
+    Map operator()(const BatchNorm &b, const std::vector<Map> &in) const {
+        Map o = in[0];
+        const std::size_t plane = std::size_t(o.h) * o.w;
+        for (std::size_t i = 0; i < o.v.size(); ++i) o.v[i] = o.v[i] * b.scale[i / plane] + b.shift[i / plane];
+        return o;
+    }
+    Map operator()(const Pointwise &p, const std::vector<Map> &in) const {
+        Map o = in[0];
+        for (double &x : o.v) x = pointwise(p, x);
+        return o;
+    }
+    Map operator()(const Flatten &, const std::vector<Map> &in) const {
+        return {true, int(in[0].v.size()), 1, 1, in[0].v};
+    }
+    Map operator()(const Add &, const std::vector<Map> &in) const {
+        Map o = in[0];
+        for (std::size_t i = 0; i < o.v.size(); ++i) o.v[i] += in[1].v[i];
+        return o;
+    }
+    Map operator()(const Concat &, const std::vector<Map> &in) const {
+        Map o = in[0];
+        o.c = 0, o.v.clear();
+        for (const Map &m : in) o.c += m.c, o.v.insert(o.v.end(), m.v.begin(), m.v.end());  // C,H,W: channels stack
+        return o;
+    }
 };
 
 std::vector<double> reference(const Plan &plan, const float *input) {
-    Map m{plan.channels, plan.height, plan.width, std::vector<double>(input, input + std::size_t(plan.channels) *
-                                                                                      plan.height * plan.width)};
-    std::vector<double> flat;
-    bool spatial = true;
-    for (const Layer &layer : plan.layers) {
-        if (const auto *c = std::get_if<Conv2d>(&layer)) {
-            Map o{c->out_channels, m.h - c->kernel_h + 1, m.w - c->kernel_w + 1, {}};
-            o.v.assign(std::size_t(o.c) * o.h * o.w, 0.0);
-            for (int oc = 0; oc < o.c; ++oc)
-                for (int y = 0; y < o.h; ++y)
-                    for (int x = 0; x < o.w; ++x) {
-                        double s = c->bias.empty() ? 0.0 : c->bias[oc];
-                        for (int ic = 0; ic < m.c; ++ic)
-                            for (int ky = 0; ky < c->kernel_h; ++ky)
-                                for (int kx = 0; kx < c->kernel_w; ++kx)
-                                    s += double(c->weight[((std::size_t(oc) * m.c + ic) * c->kernel_h + ky) *
-                                                              c->kernel_w +
-                                                          kx]) *
-                                         m.at(ic, y + ky, x + kx);
-                        o.at(oc, y, x) = c->relu && s < 0 ? 0.0 : s;
-                    }
-            m = std::move(o);
-        } else if (const auto *p = std::get_if<MaxPool2d>(&layer)) {
-            const int k = p->kernel;
-            Map o{m.c, m.h / k, m.w / k, {}};
-            o.v.assign(std::size_t(o.c) * o.h * o.w, 0.0);
-            for (int ch = 0; ch < o.c; ++ch)
-                for (int y = 0; y < o.h; ++y)
-                    for (int x = 0; x < o.w; ++x) {
-                        double best = -INFINITY;
-                        for (int dy = 0; dy < k; ++dy)
-                            for (int dx = 0; dx < k; ++dx) best = std::max(best, m.at(ch, y * k + dy, x * k + dx));
-                        o.at(ch, y, x) = best;
-                    }
-            m = std::move(o);
-        } else {
-            const auto &l = std::get<Linear>(layer);
-            if (spatial) flat = m.v, spatial = false;
-            std::vector<double> o(std::size_t(l.out_features));
-            for (int n = 0; n < l.out_features; ++n) {
-                double s = l.bias.empty() ? 0.0 : l.bias[n];
-                for (int k = 0; k < l.in_features; ++k) s += double(l.weight[std::size_t(n) * l.in_features + k]) * flat[k];
-                o[n] = l.relu && s < 0 ? 0.0 : s;
-            }
-            flat = std::move(o);
-        }
+    const Map x{false, plan.channels, plan.height, plan.width,
+                std::vector<double>(input, input + std::size_t(plan.channels) * plan.height * plan.width)};
+    std::vector<Map> outs;
+    for (const Node &node : plan.nodes) {
+        std::vector<Map> in;
+        for (int j : node.inputs) in.push_back(j == kInput ? x : outs[std::size_t(j)]);
+        outs.push_back(std::visit([&](const auto &op) { return Reference{}(op, in); }, node.op));
     }
-    if (spatial) flat = m.v;
+    std::vector<double> flat = outs.empty() ? x.v : outs.back().v;
     if (plan.output != Activation::None) {
         double mx = -INFINITY, sum = 0;
-        for (double x : flat) mx = std::max(mx, x);
-        for (double x : flat) sum += std::exp(x - mx);
-        for (double &x : flat) x = plan.output == Activation::LogSoftmax ? x - mx - std::log(sum) : std::exp(x - mx) / sum;
+        for (double v : flat) mx = std::max(mx, v);
+        for (double v : flat) sum += std::exp(v - mx);
+        for (double &v : flat) v = plan.output == Activation::LogSoftmax ? v - mx - std::log(sum) : std::exp(v - mx) / sum;
     }
     return flat;
 }
@@ -281,7 +487,9 @@ struct ScopedEnv {
 // ---------------------------------------------------------------- tests
 
 TEST_CASE("engine matches a double-precision reference at every ISA level") {
-    for (const NamedPlan &np : test_plans()) {
+    std::vector<NamedPlan> plans = test_plans();
+    for (NamedPlan &np : graph_plans()) plans.push_back(std::move(np));
+    for (const NamedPlan &np : plans) {
         for (Isa isa : supported_isas()) {
             const auto engine = Engine::create(np.plan, isa);
             REQUIRE(engine->isa() == isa);
@@ -397,38 +605,62 @@ TEST_CASE("DIGITINFER_ISA lowers the level, never raises it") {
     CHECK(std::string(isa_name(Isa::Avx2)) == "avx2");
 }
 
-TEST_CASE("engine rejects plans that don't chain") {
+TEST_CASE("engine rejects invalid plans") {
     Rng rng(16);
     auto rejects = [](const Plan &p) { CHECK_THROWS_AS(Engine::create(p), std::invalid_argument); };
-    Plan base = spec_convnet(16);
+    const Plan base = spec_convnet(16);  // conv, conv, pool, flatten, linear, linear
     REQUIRE_NOTHROW(Engine::create(base));
 
     Plan p = base;
-    std::get<Conv2d>(p.layers[1]).in_channels = 8;  // 16 channels arrive
+    std::get<Conv2d>(p.nodes[1].op).in_channels = 8;  // 16 channels arrive
     rejects(p);
     p = base;
-    std::get<Conv2d>(p.layers[1]).weight.pop_back();
+    std::get<Conv2d>(p.nodes[1].op).weight.pop_back();
     rejects(p);
     p = base;
-    std::get<Conv2d>(p.layers[0]).bias.push_back(0.0f);
+    std::get<Conv2d>(p.nodes[0].op).bias.push_back(0.0f);
     rejects(p);
     p = base;
-    std::get<Linear>(p.layers[3]).in_features = 4607;
+    std::get<Linear>(p.nodes[4].op).in_features = 4607;
     rejects(p);
     p = base;
-    std::get<Linear>(p.layers[4]).bias.resize(3);
+    std::get<Linear>(p.nodes[5].op).bias.resize(3);
     rejects(p);
     p = base;
-    p.layers.push_back(conv(rng, 10, 4, 1, 1, false));  // spatial after Linear
+    p.then(conv(rng, 10, 4, 1, 1, false));  // spatial after Linear
     rejects(p);
     p = base;
-    p.layers.insert(p.layers.begin() + 3, pool(13));  // 12x12 map
+    p.nodes[2].op = pool(13);  // 24x24 map: fine; then the Linear no longer fits
     rejects(p);
     p = base;
-    p.layers[0] = conv(rng, 1, 16, 29, 3, true);  // taller than the image
+    p.nodes[2].op = pool(25);  // larger than its 24x24 input
     rejects(p);
     p = base;
-    p.layers.insert(p.layers.begin(), pool(0));
+    p.nodes[0].op = conv(rng, 1, 16, 29, 3, true);  // taller than the image
+    rejects(p);
+    p = base;
+    p.nodes[2].op = pool(0);
+    rejects(p);
+    p = base;
+    p.nodes[1].inputs = {1};  // not an earlier node
+    rejects(p);
+    p = base;
+    p.nodes[1].inputs = {0, 0};  // a Conv2d takes one input
+    rejects(p);
+    p = base;
+    p.nodes[3].op = Add{};  // one input
+    rejects(p);
+    p = base;
+    std::get<Conv2d>(p.nodes[1].op).groups = 3;  // 16 channels
+    rejects(p);
+    p = base;
+    std::get<Pool2d>(p.nodes[2].op).pad_h = 2;  // over half the kernel
+    rejects(p);
+    p = base;
+    p.nodes[3].op = BatchNorm{std::vector<float>(31, 1.0f), std::vector<float>(32, 0.0f)};
+    rejects(p);
+    p = base;
+    p.nodes[4].op = Pointwise{Pointwise::Kind(99)};
     rejects(p);
     p = base;
     p.channels = 0;
@@ -439,6 +671,31 @@ TEST_CASE("engine rejects plans that don't chain") {
     p = base;
     p.output = Activation(42);
     rejects(p);
+}
+
+TEST_CASE("plain chains take the chain runner, everything else the graph runner") {
+    CHECK(Engine::create(spec_convnet(17))->is_chain());
+    for (const NamedPlan &np : graph_plans()) {
+        INFO(np.name);
+        CHECK_FALSE(Engine::create(np.plan)->is_chain());
+    }
+    // A batch norm after a convolution and a ReLU after that fold into a chain again.
+    Rng rng(18);
+    Plan p;
+    p.channels = 1, p.height = 10, p.width = 10;
+    p.then(conv(rng, 1, 4, 3, 3, false));
+    p.then(batch_norm(rng, 4));
+    p.then(Pointwise{Pointwise::ReLU});
+    p.then(Flatten{});
+    p.then(Pointwise{});  // identity
+    p.then(linear(rng, 4 * 8 * 8, 3, false));
+    p.output = Activation::LogSoftmax;
+    const auto engine = Engine::create(p);
+    CHECK(engine->is_chain());
+    const std::vector<float> in = random_inputs(3 * 100, 19);
+    std::vector<float> out(9);
+    engine->forward(in.data(), 3, out.data(), 1);
+    CHECK(max_error(p, *engine, in, out, 3) < kTolerance);
 }
 
 TEST_CASE("engine without layers passes the input through the activation") {
