@@ -82,6 +82,8 @@ inline int differing_tensor_bits(const std::vector<float> &tensor, const std::ve
 inline const char *kTracedModel = "models/convnet.traced.pt";
 inline const char *kScriptedModel = "models/convnet.scripted.pt";
 inline const char *kDefaultModel = kScriptedModel;  // the one every golden image runs with
+// Layers the native engine does not implement (upsampling, layer norm): loads on libtorch.
+inline const char *kUnsupportedModel = "tests/data/zoo/unsupported_upsample_layernorm.traced.pt";
 inline const char *kCompiledModel = "models/convnet.dimodel";
 
 // Builds without the torch plugin (DIGITINFER_WITH_TORCH=OFF) run the tests not

@@ -12,6 +12,7 @@
 
 #include <cmath>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -52,6 +53,17 @@ std::vector<float> floats(const at::Tensor &t) {
     return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
 }
 
+constexpr const char *kNotImplemented = "not implemented by the native engine";
+
+// Pure operations on numbers, booleans, lists and None that shape checks use: computed at
+// lowering when their inputs are known (e.g. x.dim() != 4, x.size(1) * x.size(2)).
+const std::set<std::string> kScalarOps = {
+    "aten::eq", "aten::ne", "aten::lt", "aten::le", "aten::gt", "aten::ge", "aten::__not__", "aten::__and__",
+    "aten::__or__", "aten::__is__", "aten::__isnot__", "aten::add", "aten::sub", "aten::mul", "aten::floordiv",
+    "aten::div", "aten::neg", "aten::Int", "aten::Float", "aten::Bool", "aten::len", "aten::__getitem__",
+    "prim::TupleConstruct", "prim::TupleUnpack", "prim::ListUnpack", "prim::unchecked_cast", "aten::format",
+    "prim::min", "prim::max", "aten::remainder"};
+
 std::string normalized_kind(const Node *node) {
     std::string kind = node->kind().toQualString();
     if (kind.size() > 1 && kind.back() == '_' && kind[kind.size() - 2] != '_') kind.pop_back();  // relu_ -> relu
@@ -64,8 +76,11 @@ public:
         plan_.channels = channels, plan_.height = height, plan_.width = width;
     }
 
-    engine::Plan run(const torch::jit::Graph &graph) {
-        if (graph.inputs().size() != 2) throw std::invalid_argument("forward takes more than one input");
+    // `defaults`: the values forward's extra arguments take when it is called with the image only.
+    engine::Plan run(const torch::jit::Graph &graph, const std::vector<c10::IValue> &defaults) {
+        if (graph.inputs().size() < 2 || graph.inputs().size() != 2 + defaults.size())
+            throw std::invalid_argument("forward takes more than one input");
+        for (std::size_t i = 0; i < defaults.size(); ++i) known_[graph.inputs()[2 + i]] = defaults[i];
         values_[graph.inputs()[1]] = {engine::kInput, {false, plan_.channels, plan_.height, plan_.width}};
         for (const Node *node : graph.nodes()) lower(node);
         if (graph.outputs().size() != 1) problem("the graph", "returns more than one value");
@@ -73,7 +88,7 @@ public:
         if (problems_.empty()) finish(out);
         if (!problems_.empty()) {
             std::ostringstream s;
-            s << "not supported by the native engine: ";
+            s << "unsupported: ";
             for (auto it = problems_.begin(); it != problems_.end(); ++it)
                 s << (it == problems_.begin() ? "" : "; ") << it->first << " (" << it->second << ")";
             throw std::invalid_argument(s.str());
@@ -90,6 +105,7 @@ private:
 
     engine::Plan plan_;
     std::unordered_map<const Value *, Ref> values_;
+    std::unordered_map<const Value *, c10::IValue> known_;  // non-tensor values folded at lowering
     std::set<const Value *> poisoned_;                 // outputs of nodes that failed: not reported again
     std::map<std::string, std::string> problems_;      // kind -> first reason
 
@@ -97,11 +113,21 @@ private:
 
     void lower(const Node *node) {
         const std::string kind = normalized_kind(node);
-        if (kind == "prim::Constant" || kind == "prim::ListConstruct") return;  // read by their users
-        for (const Value *in : node->inputs())
-            if (poisoned_.count(in)) return poison(node);
+        if (kind == "prim::Constant") return;
+        bool poisoned = false;
+        for (const Value *in : node->inputs()) poisoned = poisoned || poisoned_.count(in);
+        if (poisoned) {  // its arguments are unknown: only say whether the engine has the operation at all
+            if (!handlers().count(kind) && !kScalarOps.count(kind) && kind != "prim::ListConstruct")
+                problem(kind, kNotImplemented);
+            return poison(node);
+        }
         try {
-            lower_node(node, kind);
+            if (kind == "prim::If") return branch(node);
+            if (fold(node, kind)) return;
+            if (kind == "prim::ListConstruct") return;  // tensors, for cat
+            auto handler = handlers().find(kind);
+            if (handler == handlers().end()) unsupported(kNotImplemented);
+            (this->*handler->second)(node, kind);
         } catch (const Unsupported &e) {
             problem(kind, e.what());
             poison(node);
@@ -109,6 +135,63 @@ private:
             problem(kind, "unexpected arguments");
             poison(node);
         }
+    }
+
+    // A branch whose condition is known (a shape check, once shapes are known): the taken block, inlined.
+    void branch(const Node *node) {
+        const auto condition = known(node->input(0));
+        if (!condition || !condition->isBool()) unsupported("a branch on a value known only at run time");
+        const torch::jit::Block *block = node->blocks()[condition->toBool() ? 0 : 1];
+        for (const Node *inner : block->nodes()) lower(inner);
+        for (std::size_t i = 0; i < node->outputs().size(); ++i) {
+            const Value *v = block->outputs()[i];
+            if (poisoned_.count(v)) poisoned_.insert(node->output(i));
+            else if (auto it = values_.find(v); it != values_.end()) values_[node->output(i)] = it->second;
+            else if (auto k = known(v)) known_[node->output(i)] = *k;
+            else unsupported("a branch result of an unsupported kind");
+        }
+    }
+
+    // Shape queries answered from the lowered shapes, and pure scalar operations on known
+    // values, computed now (libtorch runs the operation; nothing with effects is on the list).
+    bool fold(const Node *node, const std::string &kind) {
+        if (kind == "aten::size" || kind == "aten::dim") {
+            const Ref &r = ref(node->input(0));
+            const std::vector<int64_t> sizes = r.shape.flat ? std::vector<int64_t>{kBatch, r.shape.c}
+                                                            : std::vector<int64_t>{kBatch, r.shape.c, r.shape.h, r.shape.w};
+            if (kind == "aten::dim") {
+                known_[node->output()] = int64_t(sizes.size());
+            } else if (node->inputs().size() == 1) {
+                known_[node->output()] = sizes;
+            } else {
+                int64_t d = constant(node, 1).toInt();
+                if (d < 0) d += int64_t(sizes.size());
+                if (d < 0 || d >= int64_t(sizes.size())) unsupported("a dimension out of range");
+                known_[node->output()] = sizes[std::size_t(d)];
+            }
+            return true;
+        }
+        const bool list = kind == "prim::ListConstruct";
+        if (!list && !kScalarOps.count(kind)) return false;
+        torch::jit::Stack stack;
+        for (const Value *in : node->inputs()) {
+            auto v = known(in);
+            if (!v || v->isTensor()) return false;  // not all known (or tensors: those are lowered)
+            stack.push_back(*v);
+        }
+        if (list) {
+            c10::List<int64_t> ints;
+            for (const c10::IValue &v : stack) {
+                if (!v.isInt()) return false;
+                ints.push_back(v.toInt());
+            }
+            known_[node->output()] = ints;
+            return true;
+        }
+        node->getOperation()(stack);
+        if (stack.size() != node->outputs().size()) return false;
+        for (std::size_t i = 0; i < stack.size(); ++i) known_[node->output(i)] = stack[i];
+        return true;
     }
 
     void poison(const Node *node) {
@@ -121,26 +204,32 @@ private:
         if (it->second.softmax != engine::Activation::None) unsupported("(log_)softmax used inside the network");
         return it->second;
     }
-    static c10::IValue constant(const Node *node, size_t i) {
-        auto v = torch::jit::toIValue(node->input(i));
+    // A value known before run time: a graph constant, or one folded here.
+    std::optional<c10::IValue> known(const Value *v) const {
+        if (auto c = torch::jit::toIValue(v)) return *c;
+        if (auto it = known_.find(v); it != known_.end()) return it->second;
+        return std::nullopt;
+    }
+    c10::IValue constant(const Node *node, size_t i) const {
+        auto v = known(node->input(i));
         if (!v) unsupported("argument " + std::to_string(i) + " computed at run time");
         return *v;
     }
-    static std::vector<int64_t> pair(const Node *node, size_t i, int64_t empty_means = -1) {
+    std::vector<int64_t> pair(const Node *node, size_t i, int64_t empty_means = -1) const {
         std::vector<int64_t> v = constant(node, i).toIntVector();
         if (v.empty() && empty_means >= 0) v = {empty_means, empty_means};
         if (v.size() == 1) v.push_back(v[0]);
         if (v.size() != 2) unsupported("a 2-D argument with " + std::to_string(v.size()) + " values");
         return v;
     }
-    static double number(const Node *node, size_t i) { return constant(node, i).toScalar().toDouble(); }
-    static bool is_none(const Node *node, size_t i) { return constant(node, i).isNone(); }
-    static at::Tensor tensor(const Node *node, size_t i) {
+    double number(const Node *node, size_t i) const { return constant(node, i).toScalar().toDouble(); }
+    bool is_none(const Node *node, size_t i) const { return constant(node, i).isNone(); }
+    at::Tensor tensor(const Node *node, size_t i) const {
         const c10::IValue v = constant(node, i);
         if (!v.isTensor()) unsupported("argument " + std::to_string(i) + " is not a tensor");
         return v.toTensor();
     }
-    static std::vector<float> optional_tensor(const Node *node, size_t i) {
+    std::vector<float> optional_tensor(const Node *node, size_t i) const {
         const c10::IValue v = constant(node, i);
         return v.isNone() ? std::vector<float>{} : floats(v.toTensor());
     }
@@ -168,39 +257,40 @@ private:
 
     std::vector<TensorShape> node_shapes_;
 
-    void lower_node(const Node *node, const std::string &kind) {
+    using Handler = void (Lowering::*)(const Node *, const std::string &);
+    static const std::map<std::string, Handler> &handlers() {
+        static const std::map<std::string, Handler> table = {
+            {"aten::conv2d", &Lowering::conv}, {"aten::_convolution", &Lowering::conv},
+            {"aten::convolution", &Lowering::conv}, {"aten::_convolution_mode", &Lowering::conv},
+            {"aten::batch_norm", &Lowering::batch_norm}, {"aten::linear", &Lowering::linear},
+            {"aten::addmm", &Lowering::addmm}, {"aten::matmul", &Lowering::matmul}, {"aten::mm", &Lowering::matmul},
+            {"aten::add", &Lowering::add}, {"aten::max_pool2d", &Lowering::pool}, {"aten::avg_pool2d", &Lowering::pool},
+            {"aten::adaptive_avg_pool2d", &Lowering::adaptive}, {"aten::mean", &Lowering::mean},
+            {"aten::flatten", &Lowering::flatten}, {"aten::view", &Lowering::reshape},
+            {"aten::reshape", &Lowering::reshape}, {"aten::cat", &Lowering::cat},
+            {"aten::log_softmax", &Lowering::softmax}, {"aten::softmax", &Lowering::softmax},
+            {"aten::dropout", &Lowering::dropout}, {"aten::feature_dropout", &Lowering::dropout},
+            {"aten::alpha_dropout", &Lowering::dropout}, {"aten::feature_alpha_dropout", &Lowering::dropout},
+            {"aten::contiguous", &Lowering::identity}, {"aten::detach", &Lowering::identity},
+            {"aten::clone", &Lowering::identity}, {"aten::relu", &Lowering::activation},
+            {"aten::relu6", &Lowering::activation}, {"aten::leaky_relu", &Lowering::activation},
+            {"aten::elu", &Lowering::activation}, {"aten::gelu", &Lowering::activation},
+            {"aten::silu", &Lowering::activation}, {"aten::sigmoid", &Lowering::activation},
+            {"aten::tanh", &Lowering::activation}, {"aten::hardswish", &Lowering::activation},
+            {"aten::hardtanh", &Lowering::activation}, {"aten::clamp", &Lowering::activation},
+        };
+        return table;
+    }
+
+    void identity(const Node *node, const std::string &) { alias(node, ref(node->input(0))); }
+
+    void dropout(const Node *node, const std::string &) {
+        if (constant(node, 2).toBool()) unsupported("dropout in training mode");
+        alias(node, ref(node->input(0)));
+    }
+
+    void activation(const Node *node, const std::string &kind) {
         using engine::Pointwise;
-        if (kind == "aten::conv2d" || kind == "aten::_convolution" || kind == "aten::convolution") return conv(node, kind);
-        if (kind == "aten::batch_norm") return batch_norm(node);
-        if (kind == "aten::linear") {
-            const at::Tensor w = tensor(node, 1);
-            return linear(node, w, optional_tensor(node, 2));
-        }
-        if (kind == "aten::addmm") return addmm(node);
-        if (kind == "aten::matmul" || kind == "aten::mm") {
-            const at::Tensor m = tensor(node, 1);
-            if (m.dim() != 2) unsupported("a matrix product with a " + std::to_string(m.dim()) + "-D operand");
-            return linear(node, m.t(), {});
-        }
-        if (kind == "aten::add") return add(node);
-        if (kind == "aten::max_pool2d" || kind == "aten::avg_pool2d") return pool(node, kind == "aten::avg_pool2d");
-        if (kind == "aten::adaptive_avg_pool2d") {
-            const auto size = pair(node, 1);
-            return emit(node, engine::AdaptiveAvgPool2d{int(size[0]), int(size[1])});
-        }
-        if (kind == "aten::mean") return mean(node);
-        if (kind == "aten::flatten") return flatten(node);
-        if (kind == "aten::view" || kind == "aten::reshape") return reshape(node);
-        if (kind == "aten::cat") return cat(node);
-        if (kind == "aten::log_softmax" || kind == "aten::softmax") return softmax(node, kind == "aten::softmax");
-        if (kind == "aten::dropout" || kind == "aten::feature_dropout" || kind == "aten::alpha_dropout" ||
-            kind == "aten::feature_alpha_dropout") {
-            if (constant(node, 2).toBool()) unsupported("dropout in training mode");
-            return alias(node, ref(node->input(0)));
-        }
-        if (kind == "aten::contiguous" || kind == "aten::detach" || kind == "aten::clone")
-            return alias(node, ref(node->input(0)));
-        // Element-wise activations.
         Pointwise p;
         if (kind == "aten::relu") p.kind = Pointwise::ReLU;
         else if (kind == "aten::relu6") p = {Pointwise::Hardtanh, 0.0f, 6.0f};
@@ -215,21 +305,23 @@ private:
         else if (kind == "aten::sigmoid") p.kind = Pointwise::Sigmoid;
         else if (kind == "aten::tanh") p.kind = Pointwise::Tanh;
         else if (kind == "aten::hardswish") p.kind = Pointwise::Hardswish;
-        else if (kind == "aten::hardtanh") p = {Pointwise::Hardtanh, float(number(node, 1)), float(number(node, 2))};
-        else if (kind == "aten::clamp") {
+        else {  // hardtanh(x, min, max), clamp(x, min, max)
             if (is_none(node, 1) || is_none(node, 2)) unsupported("clamp without both bounds");
             p = {Pointwise::Hardtanh, float(number(node, 1)), float(number(node, 2))};
-        } else if (kind == "aten::size" || kind == "aten::dim" || kind == "prim::If" || kind == "prim::RaiseException")
-            unsupported("a shape check left after specializing the graph to its input shape");
-        else
-            unsupported("an operation the native engine does not implement");
+        }
         emit(node, p);
+    }
+
+    void adaptive(const Node *node, const std::string &) {
+        const auto size = pair(node, 1);
+        emit(node, engine::AdaptiveAvgPool2d{int(size[0]), int(size[1])});
     }
 
     void conv(const Node *node, const std::string &kind) {
         // aten::conv2d(x, w, b, stride, padding, dilation, groups); padding may be "same"/"valid";
+        // aten::_convolution_mode: as conv2d, padding a string (traced padding='same')
         // aten::_convolution / aten::convolution(x, w, b, stride, padding, dilation, transposed, output_padding, groups, ...)
-        const bool general = kind != "aten::conv2d";
+        const bool general = kind == "aten::_convolution" || kind == "aten::convolution";
         if (general && constant(node, 6).toBool()) unsupported("transposed convolution");
         const at::Tensor w = tensor(node, 1);
         if (w.dim() != 4) unsupported("a convolution that is not 2-D");
@@ -257,7 +349,7 @@ private:
         emit(node, std::move(c));
     }
 
-    void batch_norm(const Node *node) {
+    void batch_norm(const Node *node, const std::string &) {
         // aten::batch_norm(x, weight, bias, running_mean, running_var, training, momentum, eps, cudnn_enabled)
         if (constant(node, 5).toBool()) unsupported("batch norm in training mode");
         const std::vector<float> weight = optional_tensor(node, 1), bias = optional_tensor(node, 2);
@@ -272,21 +364,26 @@ private:
         emit(node, std::move(bn));
     }
 
-    void linear(const Node *node, const at::Tensor &w, std::vector<float> bias) {
-        if (w.dim() != 2) unsupported("a weight that is not a matrix");
-        linear_on(node, node->input(0), w, std::move(bias));
+    void linear(const Node *node, const std::string &) {
+        linear_on(node, node->input(0), tensor(node, 1), optional_tensor(node, 2));
     }
 
-    void addmm(const Node *node) {
+    void matmul(const Node *node, const std::string &) {
+        const at::Tensor m = tensor(node, 1);
+        if (m.dim() != 2) unsupported("a matrix product with a " + std::to_string(m.dim()) + "-D operand");
+        linear_on(node, node->input(0), m.t(), {});
+    }
+
+    void addmm(const Node *node, const std::string &) {
         // aten::addmm(bias, x, m, beta, alpha): beta * bias + alpha * x @ m
         if (number(node, 3) != 1.0 || number(node, 4) != 1.0) unsupported("addmm with beta or alpha other than 1");
         const at::Tensor m = tensor(node, 2);
-        if (m.dim() != 2) unsupported("a weight that is not a matrix");
         const at::Tensor b = tensor(node, 0);
-        if (b.numel() != m.size(1)) unsupported("a bias that is not one value per output");
+        if (m.dim() != 2 || b.numel() != m.size(1)) unsupported("a bias that is not one value per output");
         linear_on(node, node->input(1), m.t(), floats(b));
     }
     void linear_on(const Node *node, const Value *x, const at::Tensor &w, std::vector<float> bias) {
+        if (w.dim() != 2) unsupported("a weight that is not a matrix");
         const Ref &in = ref(x);
         if (!in.shape.flat) unsupported("a Linear layer on a [C, H, W] tensor (flatten it first)");
         engine::Linear l;
@@ -296,7 +393,7 @@ private:
         emit(node, std::move(l), {in.node});
     }
 
-    void add(const Node *node) {
+    void add(const Node *node, const std::string &) {
         // aten::add(a, b, alpha): two tensors, or a linear layer's output plus a constant bias
         if (number(node, 2) != 1.0) unsupported("add with alpha other than 1");
         const auto b_const = torch::jit::toIValue(node->input(1));
@@ -317,7 +414,8 @@ private:
         alias(node, a);
     }
 
-    void pool(const Node *node, bool average) {
+    void pool(const Node *node, const std::string &kind) {
+        const bool average = kind == "aten::avg_pool2d";
         // aten::max_pool2d(x, kernel, stride, padding, dilation, ceil_mode)
         // aten::avg_pool2d(x, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override)
         engine::Pool2d p;
@@ -339,7 +437,7 @@ private:
         emit(node, p);
     }
 
-    void mean(const Node *node) {
+    void mean(const Node *node, const std::string &) {
         // aten::mean(x, dims, keepdim, dtype) over H and W: global average pooling
         const Ref &in = ref(node->input(0));
         std::vector<int64_t> dims = constant(node, 1).toIntVector();
@@ -351,7 +449,7 @@ private:
         if (!constant(node, 2).toBool()) emit(node, engine::Flatten{}, {int(plan_.nodes.size()) - 1});
     }
 
-    void flatten(const Node *node) {
+    void flatten(const Node *node, const std::string &) {
         const Ref &in = ref(node->input(0));
         const int64_t rank = in.shape.flat ? 2 : 4;
         int64_t start = constant(node, 1).toInt(), end = constant(node, 2).toInt();
@@ -360,7 +458,7 @@ private:
         emit(node, engine::Flatten{});
     }
 
-    void reshape(const Node *node) {
+    void reshape(const Node *node, const std::string &) {
         // view/reshape to [N, features] (N: the batch or -1) is a flatten; to the same shape, nothing.
         const Ref &in = ref(node->input(0));
         const std::vector<int64_t> size = constant(node, 1).toIntVector();
@@ -373,7 +471,7 @@ private:
         unsupported("a reshape other than to [batch, features]");
     }
 
-    void cat(const Node *node) {
+    void cat(const Node *node, const std::string &) {
         const Node *list = node->input(0)->node();
         if (list->kind() != c10::prim::ListConstruct) unsupported("a list of tensors computed at run time");
         std::vector<int> inputs;
@@ -389,7 +487,8 @@ private:
         emit(node, engine::Concat{}, inputs);
     }
 
-    void softmax(const Node *node, bool soft) {
+    void softmax(const Node *node, const std::string &kind) {
+        const bool soft = kind == "aten::softmax";
         // aten::(log_)softmax(x, dim, dtype)
         Ref r = ref(node->input(0));
         const int64_t dim = constant(node, 1).toInt();
@@ -435,14 +534,21 @@ void normalize(std::shared_ptr<torch::jit::Graph> &graph, int channels, int heig
 }  // namespace
 
 engine::Plan extract_plan(const torch::jit::Module &frozen, int channels, int height, int width) {
-    std::shared_ptr<torch::jit::Graph> graph = frozen.get_method("forward").graph()->copy();
+    const torch::jit::Method forward = frozen.get_method("forward");
+    std::vector<c10::IValue> defaults;  // of the arguments after self and the image
+    const auto &arguments = forward.function().getSchema().arguments();
+    for (std::size_t i = 2; i < arguments.size(); ++i) {
+        if (!arguments[i].default_value()) throw std::invalid_argument("forward takes more than one input");
+        defaults.push_back(*arguments[i].default_value());
+    }
+    std::shared_ptr<torch::jit::Graph> graph = forward.graph()->copy();
     try {
         normalize(graph, channels, height, width);
-    } catch (const c10::Error &) {
-        graph = frozen.get_method("forward").graph()->copy();  // lower the graph as it is
+    } catch (const std::exception &) {  // a pass that fails on this graph
+        graph = forward.graph()->copy();  // lower the graph as it is
         torch::jit::Inline(*graph);
     }
-    return Lowering(channels, height, width).run(*graph);
+    return Lowering(channels, height, width).run(*graph, defaults);
 }
 
 }  // namespace digitinfer::core
