@@ -28,6 +28,7 @@ di_model *load(const std::string &bytes, const di_load_options *opts) {
     options.output = static_cast<di_output_kind>(o.output_kind);
     options.engine = static_cast<di_engine>(o.engine);
     options.threads = o.num_threads;
+    if (o.cache_dir) options.cache_dir = std::string(o.cache_dir);
     const DecodeLimits limits{std::size_t(o.max_pixels), std::size_t(o.max_encoded_bytes)};
     auto model = std::make_unique<di_model>();
     model->pipeline = std::make_unique<Pipeline>(Network::load(bytes, options), limits);
@@ -46,6 +47,7 @@ di_load_options di_load_options_default(void) {
     o.engine = DI_ENGINE_AUTO;
     o.max_pixels = DI_DEFAULT_MAX_PIXELS;
     o.max_encoded_bytes = DI_DEFAULT_MAX_ENCODED_BYTES;
+    o.cache_dir = nullptr;
     return o;
 }
 
@@ -96,6 +98,10 @@ di_status di_model_get_info(const di_model *model, di_model_info *out) {
         info.num_threads = model->pipeline->network().threads();
         info.max_pixels = model->pipeline->limits().max_pixels;
         info.max_encoded_bytes = model->pipeline->limits().max_encoded_bytes;
+        const CacheReport &cache = model->pipeline->network().cache_report();
+        info.cache = cache.use;
+        info.cache_path = cache.path.c_str();
+        info.cache_note = cache.note.c_str();
         write_versioned(out, info, "di_model_info");
     });
 }

@@ -1,4 +1,6 @@
-// `digitinfer info [MODEL]`: what a model expects and returns, and the limits it was loaded with.
+// `digitinfer info [MODEL]`: what a model expects and returns, the limits it was loaded with,
+// and whether it came from the compiled-model cache.
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -7,6 +9,7 @@
 #include "commands.hpp"
 #include "info_json.hpp"
 #include "model_options.hpp"
+#include "names.hpp"
 
 namespace cli {
 namespace {
@@ -37,6 +40,12 @@ void print_text(const std::string &path, const digitinfer::ModelInfo &i) {
     std::printf("threads:       %d per batched call\n", i.num_threads);
     std::printf("limits:        %llu pixels, %llu encoded bytes per image\n",
                 static_cast<unsigned long long>(i.max_pixels), static_cast<unsigned long long>(i.max_encoded_bytes));
+    // The compiled-model cache: "hit (entry)", "stored (entry)", or "not used - why".
+    std::string cache = common::cache_use_name(i.cache);
+    std::replace(cache.begin(), cache.end(), '_', ' ');
+    if (!i.cache_path.empty()) cache += " (" + i.cache_path + ")";
+    if (!i.cache_note.empty()) cache += " - " + i.cache_note;
+    std::printf("cache:         %s\n", cache.c_str());
     std::printf("library:       %s (headers %s)\n", digitinfer::version().c_str(), DI_VERSION_STRING);
 }
 

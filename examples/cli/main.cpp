@@ -28,7 +28,8 @@ int main(int argc, char **argv) {
     app.require_subcommand(1);
     app.footer(
         "Without --model, the model is $DIGITINFER_MODEL, else the installed convnet.dimodel (no libtorch needed);\n"
-        "TorchScript (.pt) models load through the libtorch plugin.\n"
+        "TorchScript (.pt) models load through the libtorch plugin; one the native engine runs is then kept\n"
+        "compiled in the cache ($DIGITINFER_CACHE_DIR, else ~/.cache/digitinfer; --no-cache, --cache-dir).\n"
         "Exit status: 0 success, 1 failure (bad model, image or data; accuracy below threshold), 2 usage error.");
 
     const std::vector<cli::Command> commands = {

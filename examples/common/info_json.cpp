@@ -1,6 +1,7 @@
 #include "info_json.hpp"
 
 #include "json_number.hpp"
+#include "names.hpp"
 
 namespace common {
 
@@ -20,6 +21,9 @@ nlohmann::ordered_json info_json(const std::string &path, const digitinfer::Mode
         {"num_threads", i.num_threads},
         {"max_pixels", i.max_pixels},
         {"max_encoded_bytes", i.max_encoded_bytes},
+        {"cache", cache_use_name(i.cache)},
+        {"cache_path", i.cache_path},
+        {"cache_note", i.cache_note},
         {"library_version", digitinfer::version()},
         {"header_version", DI_VERSION_STRING},
     };

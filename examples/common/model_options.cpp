@@ -38,6 +38,10 @@ digitinfer::LoadOptions ModelOptions::load_options() const {
     load.output_kind = digitinfer::output_kind_from_name(output_kind);
     load.max_pixels = max_pixels;
     load.max_encoded_bytes = max_encoded_bytes;
+    if (no_cache)
+        load.cache_dir = "";
+    else if (!cache_dir.empty())
+        load.cache_dir = cache_dir;
     return load;
 }
 
@@ -70,6 +74,13 @@ void add_model_options(CLI::App &sub, ModelOptions &options, bool with_model) {
                    "Refuse image files larger than N bytes with DI_ERR_DECODE")
         ->capture_default_str()
         ->check(CLI::Range(uint64_t(1), uint64_t(DI_DEFAULT_MAX_ENCODED_BYTES)));
+    auto *cache_dir = sub.add_option("--cache-dir", options.cache_dir,
+                                     "Compiled-model cache for TorchScript models (default: $DIGITINFER_CACHE_DIR, "
+                                     "else $XDG_CACHE_HOME/digitinfer, else ~/.cache/digitinfer)")
+                          ->type_name("DIR");
+    sub.add_flag("--no-cache", options.no_cache,
+                 "Do not read or write the compiled-model cache (the same as DIGITINFER_CACHE_DIR=off)")
+        ->excludes(cache_dir);
 }
 
 LoadedModel load_model(const ModelOptions &options) {

@@ -1,5 +1,5 @@
 // The model option group (--model, --threads, --engine, --output-kind,
-// --max-pixels, --max-encoded-bytes) and loading the model they describe:
+// --max-pixels, --max-encoded-bytes, --cache-dir, --no-cache) and loading the model they describe:
 // every program that runs a model takes the same options, spelled the same way.
 #ifndef DIGITINFER_EXAMPLES_MODEL_OPTIONS_HPP
 #define DIGITINFER_EXAMPLES_MODEL_OPTIONS_HPP
@@ -20,6 +20,8 @@ struct ModelOptions {
     std::string output_kind = "auto";     ///< an output kind name
     uint64_t max_pixels = DI_DEFAULT_MAX_PIXELS;
     uint64_t max_encoded_bytes = DI_DEFAULT_MAX_ENCODED_BYTES;
+    std::string cache_dir;                ///< compiled-model cache; empty: the library's default
+    bool no_cache = false;                ///< no compiled-model cache at all
 
     /// The load options; throws digitinfer::Error for an unknown engine or output kind name.
     digitinfer::LoadOptions load_options() const;

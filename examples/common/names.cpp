@@ -25,6 +25,16 @@ std::vector<std::string> engine_names() { return names_of<di_engine>(di_engine_n
 
 std::vector<std::string> output_kind_names() { return names_of<di_output_kind>(di_output_kind_name); }
 
+std::string cache_use_name(int cache_use) {
+    switch (cache_use) {
+        case DI_CACHE_NOT_USED: return "not_used";
+        case DI_CACHE_HIT: return "hit";
+        case DI_CACHE_STORED: return "stored";
+        case DI_CACHE_NOT_STORED: return "not_stored";
+        default: return "unknown";
+    }
+}
+
 std::string join_names(const std::vector<std::string> &names) {
     std::string out;
     for (std::size_t i = 0; i < names.size(); ++i)

@@ -14,6 +14,10 @@ std::vector<std::string> engine_names();
 /// Every output kind name the linked library knows, in enum order ("auto", "log_probabilities", ...).
 std::vector<std::string> output_kind_names();
 
+/// What the compiled-model cache did: "hit", "stored", "not_stored" or "not_used" ("unknown" for a value
+/// of a newer library). The C API has no name function for these: they are only ever shown.
+std::string cache_use_name(int cache_use);
+
 /// "a, b or c", for help texts and error messages.
 std::string join_names(const std::vector<std::string> &names);
 

@@ -35,7 +35,9 @@
  *     di_model_free(model);
  *
  * A TorchScript file (convnet.scripted.pt) loads the same way when the
- * libtorch plugin is installed; a .dimodel needs no libtorch at all.
+ * libtorch plugin is installed; a .dimodel needs no libtorch at all, and
+ * neither does a TorchScript file found in the compiled-model cache (see
+ * di_cache_use).
  *
  * Threads
  * -------
@@ -132,6 +134,31 @@ DI_API di_status di_output_kind_from_name(const char *name, di_output_kind *out)
 /** Default and largest max_encoded_bytes: 1 GiB. */
 #define DI_DEFAULT_MAX_ENCODED_BYTES 1073741824u
 
+/*
+ * Compiled-model cache: when a TorchScript file runs on the native engine, its
+ * .dimodel is kept in a per-user directory, named by the SHA-256 of the file's
+ * bytes, so that the next load of the same bytes (in any process) reads it
+ * instead of loading libtorch. Only loads with engine DI_ENGINE_AUTO or
+ * DI_ENGINE_NATIVE use it; output_kind applies on top of the cached model as on
+ * a fresh load. An entry is used only after its checksum, its library version
+ * and its key are checked; anything else is ignored and replaced. The cache
+ * never fails a load: an unusable directory only means nothing is cached (see
+ * di_model_info.cache_note). The directory is di_load_options.cache_dir, else
+ * $DIGITINFER_CACHE_DIR ("" or "off" turn caching off), else
+ * $XDG_CACHE_HOME/digitinfer, else $HOME/.cache/digitinfer; it is created with
+ * mode 0700 and used only when owned by the user and writable by no one else.
+ * Details: docs/models.md.
+ */
+
+/** What the compiled-model cache did for one load (di_model_info.cache). Values may be added. */
+typedef enum di_cache_use {
+    DI_CACHE_NOT_USED = 0,   /**< not consulted: a .dimodel, a libtorch engine asked for, or caching off */
+    DI_CACHE_HIT = 1,        /**< the compiled model came from the cache: libtorch was not loaded */
+    DI_CACHE_STORED = 2,     /**< compiled from TorchScript, then written to the cache for the next load */
+    DI_CACHE_NOT_STORED = 3  /**< compiled, but nothing cached: the model runs on libtorch, or the directory
+                                  cannot be written */
+} di_cache_use;
+
 /** Options for di_model_load_file / di_model_load_memory. */
 typedef struct di_load_options {
     uint32_t struct_size;        /**< sizeof(di_load_options); set by di_load_options_default() */
@@ -145,6 +172,10 @@ typedef struct di_load_options {
                                       images fail with DI_ERR_DECODE (encoded) or DI_ERR_INVALID_ARGUMENT (gray) */
     uint64_t max_encoded_bytes;  /**< largest encoded image file accepted (DI_ERR_DECODE beyond); in
                                       [1, DI_DEFAULT_MAX_ENCODED_BYTES], default DI_DEFAULT_MAX_ENCODED_BYTES */
+    /* Since 1.2: */
+    const char *cache_dir;       /**< compiled-model cache directory; NULL (default): $DIGITINFER_CACHE_DIR,
+                                      else $XDG_CACHE_HOME/digitinfer, else $HOME/.cache/digitinfer;
+                                      "" = no cache. Read during the call only */
 } di_load_options;
 
 /** Default load options. */
@@ -152,7 +183,8 @@ DI_API di_load_options di_load_options_default(void);
 
 /**
  * Loads a model from a file: TorchScript (traced or scripted; libtorch is
- * loaded on first use) or a .dimodel made by di_model_export_native.
+ * loaded on first use, unless the compiled-model cache has the file) or a
+ * .dimodel made by di_model_export_native.
  * `opts` may be NULL (defaults). On success *out owns a model: free it with
  * di_model_free. The model is checked with one forward of a dummy
  * [1,C,H,W] input; it must return [1,num_classes].
@@ -193,6 +225,12 @@ typedef struct di_model_info {
     int32_t num_threads;         /**< threads a batched call uses when the call does not say (resolved: >= 1) */
     uint64_t max_pixels;         /**< the model's image size limit (di_load_options.max_pixels) */
     uint64_t max_encoded_bytes;  /**< the model's encoded size limit (di_load_options.max_encoded_bytes) */
+    /* Since 1.2: */
+    int32_t cache;               /**< a di_cache_use: what the compiled-model cache did for this load */
+    const char *cache_path;      /**< the cache entry read (DI_CACHE_HIT) or written (DI_CACHE_STORED), else "";
+                                      borrowed like name */
+    const char *cache_note;      /**< why the cache was not used or not written, or what it replaced, or "";
+                                      borrowed like name */
 } di_model_info;
 
 /** An info struct with struct_size set, ready for di_model_get_info. */

@@ -16,6 +16,7 @@
 #include <fstream>
 #include <iterator>
 #include <numeric>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -179,6 +180,10 @@ struct ModelInfo {
     int num_threads = 0;              ///< threads a batched call uses when its PredictOptions do not say
     uint64_t max_pixels = 0;          ///< largest image (width x height) accepted
     uint64_t max_encoded_bytes = 0;   ///< largest encoded file accepted
+    // Since 1.2:
+    di_cache_use cache = DI_CACHE_NOT_USED;  ///< what the compiled-model cache did for this load
+    std::string cache_path;                  ///< the entry read (hit) or written (stored), else ""
+    std::string cache_note;                  ///< why the cache was not used or not written, or ""
 };
 
 /// Load options; see di_load_options.
@@ -189,6 +194,9 @@ struct LoadOptions {
     // Since 1.1:
     uint64_t max_pixels = DI_DEFAULT_MAX_PIXELS;                  ///< in [1, DI_DEFAULT_MAX_PIXELS]
     uint64_t max_encoded_bytes = DI_DEFAULT_MAX_ENCODED_BYTES;    ///< in [1, DI_DEFAULT_MAX_ENCODED_BYTES]
+    // Since 1.2:
+    /// Compiled-model cache directory: nullopt = $DIGITINFER_CACHE_DIR, else the XDG cache; "" = no cache.
+    std::optional<std::string> cache_dir;
 };
 
 /// Options of one predict call; see di_predict_options.
@@ -266,6 +274,11 @@ public:
         i.num_threads = c.num_threads;
         i.max_pixels = c.max_pixels;
         i.max_encoded_bytes = c.max_encoded_bytes;
+        if (c.struct_size >= sizeof(di_model_info)) {  // an older library fills (and says) less
+            i.cache = static_cast<di_cache_use>(c.cache);
+            i.cache_path = c.cache_path;
+            i.cache_note = c.cache_note;
+        }
         for (int k = 0; k < c.num_classes; ++k) {
             const char *label = nullptr;
             detail::check(di_model_get_label(model_, k, &label));
@@ -416,6 +429,7 @@ private:
         o.engine = options.engine;
         o.max_pixels = options.max_pixels;
         o.max_encoded_bytes = options.max_encoded_bytes;
+        o.cache_dir = options.cache_dir ? options.cache_dir->c_str() : nullptr;  // `options` outlives the call
         return o;
     }
     static di_predict_options to_c(const PredictOptions &options) {

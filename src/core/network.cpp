@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/failure.hpp"
+#include "common/sha256.hpp"
 #include "core/scratch.hpp"
 #include "format/dimodel.hpp"
 #include "format/model_file.hpp"
@@ -40,21 +41,68 @@ NetworkParts load_dimodel(const std::string &bytes, const NetworkOptions &option
     return parts;
 }
 
+// A TorchScript archive through the compiled-model cache: a valid entry loads
+// like the .dimodel it holds (no libtorch); a miss loads the archive and, when
+// the native engine runs it, stores its .dimodel for the next load.
+NetworkParts load_torchscript_cached(const std::string &bytes, const NetworkOptions &options, CacheReport &report) {
+    // The libtorch engines are asked for by name: a cached .dimodel cannot give them.
+    if (options.engine != DI_ENGINE_AUTO && options.engine != DI_ENGINE_NATIVE) {
+        report.note = "the libtorch engines are not cached";
+        return load_torchscript(bytes, options);
+    }
+    const ModelCache cache(options.cache_dir);
+    if (!cache.enabled()) {
+        report.note = cache.off_reason();
+        return load_torchscript(bytes, options);
+    }
+    const Sha256Digest key = sha256(bytes);
+    std::string rejected;
+    if (const auto dimodel = cache.find(key, bytes.size(), rejected)) {
+        try {
+            NetworkParts parts = load_dimodel(*dimodel, options);  // applies options.output, as for any .dimodel
+            report = {DI_CACHE_HIT, cache.entry_path(key), ""};
+            return parts;
+        } catch (const std::exception &e) {  // corrupt: a miss, and the entry is replaced below
+            rejected = std::string("does not load: ") + e.what();
+        }
+    }
+    // The entry holds the model's own output kind, so that a later load with
+    // another output_kind gets what a fresh load would: override it only after.
+    NetworkOptions own = options;
+    own.output = DI_OUTPUT_AUTO;
+    NetworkParts parts = load_torchscript(bytes, own);
+    std::string why;
+    if (!parts.native) {
+        report = {DI_CACHE_NOT_STORED, "", "the model runs on libtorch"};
+    } else if (cache.store(key, write_native_model({parts.metadata, *parts.plan}), why)) {
+        report = {DI_CACHE_STORED, cache.entry_path(key), rejected.empty() ? "" : "replaced an entry that " + rejected};
+    } else {
+        report = {DI_CACHE_NOT_STORED, "", why};
+    }
+    if (options.output != DI_OUTPUT_AUTO) parts.metadata.output = options.output;
+    return parts;
+}
+
 }  // namespace
 
-Network::Network(NetworkParts parts, int threads) : parts_(std::move(parts)), threads_(threads) {}
+Network::Network(NetworkParts parts, int threads, CacheReport cache)
+    : parts_(std::move(parts)), threads_(threads), cache_(std::move(cache)) {}
 Network::~Network() = default;
 
 std::unique_ptr<Network> Network::load(const std::string &bytes, const NetworkOptions &options) {
     NetworkParts parts;
+    CacheReport cache;
     switch (model_file_kind(bytes)) {
-        case ModelFileKind::Dimodel: parts = load_dimodel(bytes, options); break;
-        case ModelFileKind::TorchScript: parts = load_torchscript(bytes, options); break;
+        case ModelFileKind::Dimodel:
+            parts = load_dimodel(bytes, options);
+            cache.note = "a .dimodel is compiled already";
+            break;
+        case ModelFileKind::TorchScript: parts = load_torchscript_cached(bytes, options, cache); break;
         case ModelFileKind::Unknown:
             fail(DI_ERR_MODEL, "not a model file: neither a .dimodel nor a TorchScript archive (zip)");
     }
     const int threads = options.threads > 0 ? options.threads : int(std::max(1u, std::thread::hardware_concurrency()));
-    return std::unique_ptr<Network>(new Network(std::move(parts), threads));
+    return std::unique_ptr<Network>(new Network(std::move(parts), threads, std::move(cache)));
 }
 
 std::optional<std::string> Network::native_model_file() const {

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "core/model_cache.hpp"
 #include "digitinfer/digitinfer.h"
 #include "engine/engine.hpp"
 #include "format/metadata.hpp"
@@ -19,6 +20,7 @@ struct NetworkOptions {
     di_output_kind output = DI_OUTPUT_AUTO;  // overrides the metadata when not AUTO
     di_engine engine = DI_ENGINE_AUTO;
     int threads = 0;                         // 0: the machine's cores
+    std::optional<std::string> cache_dir;    // the compiled-model cache; nullopt: from the environment, "": none
 };
 
 // What a loaded network is made of; built by network.cpp (.dimodel) and
@@ -45,6 +47,7 @@ public:
     // Loads a .dimodel (native engine, no libtorch) or a TorchScript archive
     // (traced or scripted; through the libtorch plugin), checks that it maps
     // [N,C,H,W] to [N,num_classes], and prepares the engine `options` asks for.
+    // A TorchScript archive goes through the compiled-model cache (model_cache.hpp).
     // Throws Failure(DI_ERR_MODEL) with the reason otherwise.
     static std::unique_ptr<Network> load(const std::string &bytes, const NetworkOptions &options);
     ~Network();
@@ -54,6 +57,7 @@ public:
     di_engine engine() const { return parts_.engine; }                   // never AUTO
     const std::string &engine_note() const { return parts_.engine_note; }
     int threads() const { return threads_; }                             // default for one batched call
+    const CacheReport &cache_report() const { return cache_; }
     // The model as a .dimodel, when it runs on the native engine.
     std::optional<std::string> native_model_file() const;
 
@@ -63,9 +67,10 @@ public:
     void forward(const float *input, std::size_t n, float *output, int threads) const;
 
 private:
-    Network(NetworkParts parts, int threads);
+    Network(NetworkParts parts, int threads, CacheReport cache);
     NetworkParts parts_;
     int threads_;
+    CacheReport cache_;
 };
 
 }  // namespace digitinfer::core

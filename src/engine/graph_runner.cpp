@@ -24,6 +24,8 @@
 namespace digitinfer::engine::detail {
 namespace {
 
+constexpr std::size_t kMaxScratchFloats = std::size_t(1) << 28;
+
 struct Tensor {
     TensorShape shape;
     int cs = 0;              // spatial: floats per pixel; flat: floats per row
@@ -253,6 +255,8 @@ void GraphRunner::build(const Plan &plan, Isa isa) {
     off_cols_ = at;
     at += round_up(cols_max, kAlign);
     total_ = at;
+    // Every tensor is within kMaxFloats; so many of them need not be.
+    if (total_ > kMaxScratchFloats) invalid("needs more than 1 GiB of scratch per thread");
     std::copy(packed.begin(), packed.end(), params_.reserve(packed.size()));
 }
 

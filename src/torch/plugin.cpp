@@ -81,7 +81,7 @@ public:
         return reported(error, DI_ERR_MODEL, "", [&] {
             torch::jit::Module optimized = torch::jit::optimize_for_inference(frozen());
             forward_of(optimized, zeros(s));  // warm-up, and proof that it runs
-            module_ = std::move(optimized);
+            optimized_ = std::move(optimized);
         });
     }
 
@@ -97,7 +97,9 @@ private:
                                    std::to_string(input.size(0)) + ", num_classes] floats");
         return t.to(at::kFloat).contiguous();
     }
-    at::Tensor forward(const at::Tensor &input) const { return forward_of(module_, input); }
+    void unoptimize() noexcept override { optimized_.reset(); }
+
+    at::Tensor forward(const at::Tensor &input) const { return forward_of(optimized_ ? *optimized_ : module_, input); }
 
     torch::jit::Module &frozen() {
         if (!frozen_) frozen_ = torch::jit::freeze(module_);
@@ -105,6 +107,7 @@ private:
     }
 
     mutable torch::jit::Module module_;  // forward() is thread-safe but not const in libtorch
+    mutable std::optional<torch::jit::Module> optimized_;
     std::optional<torch::jit::Module> frozen_;
     std::string metadata_;
 };

@@ -23,7 +23,7 @@
 
 namespace digitinfer::core {
 
-#define DI_TORCH_PLUGIN_ABI 2
+#define DI_TORCH_PLUGIN_ABI 3
 
 #define DI_TORCH_STR2(x) #x
 #define DI_TORCH_STR(x) DI_TORCH_STR2(x)
@@ -58,6 +58,8 @@ public:
     virtual di_status lower(const TorchShape &shape, engine::Plan &plan, std::string &error) noexcept = 0;
     // Freezes, optimize_for_inference's and warms up the module; on failure it stays as loaded.
     virtual di_status optimize(const TorchShape &shape, std::string &error) noexcept = 0;
+    // Back to the module as loaded, after an optimize() whose results were wrong.
+    virtual void unoptimize() noexcept = 0;
 };
 
 // The plugin's entry points (extern "C"): its fingerprint, and loading a module

@@ -47,6 +47,8 @@ class di_load_options(ctypes.Structure):
         # Since 1.1:
         ("max_pixels", ctypes.c_uint64),
         ("max_encoded_bytes", ctypes.c_uint64),
+        # Since 1.2 (NULL: the default compiled-model cache directory):
+        ("cache_dir", ctypes.c_char_p),
     ]
 
 
@@ -68,6 +70,10 @@ class di_model_info(ctypes.Structure):
         ("num_threads", ctypes.c_int32),
         ("max_pixels", ctypes.c_uint64),
         ("max_encoded_bytes", ctypes.c_uint64),
+        # Since 1.2:
+        ("cache", ctypes.c_int32),
+        ("cache_path", ctypes.c_char_p),
+        ("cache_note", ctypes.c_char_p),
     ]
 
 

@@ -28,6 +28,7 @@ int main(void) {
     FIELD(di_load_options, engine);
     FIELD(di_load_options, max_pixels);
     FIELD(di_load_options, max_encoded_bytes);
+    FIELD(di_load_options, cache_dir);
 
     STRUCT(di_model_info);
     FIELD(di_model_info, struct_size);
@@ -45,6 +46,9 @@ int main(void) {
     FIELD(di_model_info, num_threads);
     FIELD(di_model_info, max_pixels);
     FIELD(di_model_info, max_encoded_bytes);
+    FIELD(di_model_info, cache);
+    FIELD(di_model_info, cache_path);
+    FIELD(di_model_info, cache_note);
 
     STRUCT(di_encoded_image);
     FIELD(di_encoded_image, data);
@@ -83,6 +87,7 @@ int main(void) {
     ENUM(di_status);
     ENUM(di_engine);
     ENUM(di_output_kind);
+    ENUM(di_cache_use);
 
     VALUE(DI_OK);
     VALUE(DI_ERR_INVALID_ARGUMENT);
