@@ -47,26 +47,6 @@ struct Step {
     Pool2d pool;
 };
 
-float apply(const Pointwise &p, float x) {
-    switch (p.kind) {
-        case Pointwise::Identity: return x;
-        case Pointwise::ReLU: return x > 0.0f || x != x ? x : 0.0f;
-        case Pointwise::LeakyReLU: return x > 0.0f ? x : x * p.alpha;
-        case Pointwise::ELU: return x > 0.0f ? x : p.alpha * std::expm1(x);
-        case Pointwise::GELU: return 0.5f * x * (1.0f + std::erf(x * float(M_SQRT1_2)));
-        case Pointwise::GELUTanh: {
-            const float k = float(M_2_SQRTPI * M_SQRT1_2);  // sqrt(2 / pi)
-            return 0.5f * x * (1.0f + std::tanh(k * (x + 0.044715f * x * x * x)));
-        }
-        case Pointwise::SiLU: return x / (1.0f + std::exp(-x));
-        case Pointwise::Sigmoid: return 1.0f / (1.0f + std::exp(-x));
-        case Pointwise::Tanh: return std::tanh(x);
-        case Pointwise::Hardtanh: return x < p.alpha ? p.alpha : x > p.beta ? p.beta : x;
-        case Pointwise::Hardswish: return x <= -3.0f ? 0.0f : x >= 3.0f ? x : x * (x + 3.0f) / 6.0f;
-    }
-    return x;
-}
-
 class GraphRunner final : public Runner {
 public:
     void build(const Plan &plan, Isa isa);
@@ -212,10 +192,10 @@ void GraphRunner::build(const Plan &plan, Isa isa) {
             st.after = st.relu ? Pointwise{} : l->activation;
             flops += 2.0 * l->in_features * l->out_features;
         } else if (const auto *b = std::get_if<BatchNorm>(&node.op)) {
-            st.kind = StepKind::Scale;
-            st.w_off = append(b->scale.size());
+            st.kind = StepKind::Scale;  // zero-padded to the channel stride: padding channels become 0
+            st.w_off = append(std::size_t(in0.cs));
             std::copy(b->scale.begin(), b->scale.end(), packed.begin() + st.w_off);
-            st.b_off = append(b->shift.size());
+            st.b_off = append(std::size_t(in0.cs));
             std::copy(b->shift.begin(), b->shift.end(), packed.begin() + st.b_off);
             st.out = out.flat ? flat_tensor(out.c) : spatial_tensor(out, in0.cs, at);
         } else if (const auto *f = std::get_if<Pointwise>(&node.op)) {
@@ -231,7 +211,9 @@ void GraphRunner::build(const Plan &plan, Isa isa) {
             st.out = flat_tensor(out.c);
         } else {
             st.kind = std::holds_alternative<Add>(node.op) ? StepKind::Add : StepKind::Concat;
-            st.out = out.flat ? flat_tensor(out.c) : spatial_tensor(out, padded(out.c), at);
+            const Tensor &in1 = tensors_[std::size_t(st.in[1])];
+            const bool same_stride = st.kind == StepKind::Add && in0.cs == in1.cs;
+            st.out = out.flat ? flat_tensor(out.c) : spatial_tensor(out, same_stride ? in0.cs : padded(out.c), at);
         }
         tensor_of[i] = st.out;
         steps.push_back(std::move(st));
@@ -262,12 +244,23 @@ void GraphRunner::build(const Plan &plan, Isa isa) {
 
 // ---------------------------------------------------------------- running
 
-// Applies `f` to the real channels of every pixel (spatial) or the features of m rows (flat).
-template <class F>
-void each_value(const Tensor &t, int rows, F &&f) {
-    const std::size_t n = t.shape.flat ? std::size_t(rows) : std::size_t(t.shape.h) * t.shape.w;
-    for (std::size_t p = 0; p < n; ++p)
-        for (int c = 0; c < t.shape.c; ++c) f(p * std::size_t(t.cs) + std::size_t(c), c);
+// Floats of a tensor's buffer: every pixel's (spatial) or row's (flat, m rows) channel stride.
+std::size_t floats(const Tensor &t, int rows) {
+    return (t.shape.flat ? std::size_t(rows) : std::size_t(t.shape.h) * t.shape.w) * std::size_t(t.cs);
+}
+
+// x * scale[c] + shift[c] over whole pixels (rows), scale and shift zero-padded to the stride.
+void scale_shift(const float *in, float *out, std::size_t n, int cs, const float *scale, const float *shift) {
+    for (std::size_t p = 0; p < n; p += std::size_t(cs))
+        for (int c = 0; c < cs; ++c) out[p + c] = in[p + c] * scale[c] + shift[c];
+}
+
+// Zeros the padding channels [c, cs) of every pixel: a convolution reads them (times zero
+// weights), so they must hold no leftover inf or NaN.
+void zero_padding(const Tensor &t, float *data) {
+    if (t.cs == t.shape.c) return;
+    const std::size_t plane = std::size_t(t.shape.h) * t.shape.w;
+    for (std::size_t p = 0; p < plane; ++p) std::fill(data + p * t.cs + t.shape.c, data + (p + 1) * t.cs, 0.0f);
 }
 
 void GraphRunner::run_spatial(const Step &st, float *s, const float *x, int row) const {
@@ -352,13 +345,14 @@ void GraphRunner::run_spatial(const Step &st, float *s, const float *x, int row)
                     for (int c = 0; c < in.shape.c; ++c) o[c] /= count;
                 }
             }
+            zero_padding(out, dst);
             break;
         }
         case StepKind::Scale:
-            each_value(in, 1, [&](std::size_t i, int c) { dst[i] = src[i] * w[c] + b[c]; });
+            scale_shift(src, dst, floats(in, 1), in.cs, w, b);
             break;
         case StepKind::Pointwise:
-            each_value(in, 1, [&](std::size_t i, int) { dst[i] = apply(st.after, src[i]); });
+            kernels->pointwise(st.after, src, dst, long(floats(in, 1)));
             break;
         case StepKind::Flatten: {  // into this image's row, C,H,W order
             float *r = dst + std::size_t(row) * out.cs;
@@ -370,10 +364,15 @@ void GraphRunner::run_spatial(const Step &st, float *s, const float *x, int row)
         case StepKind::Add: {
             const Tensor &in1 = tensors_[std::size_t(st.in[1])];
             const float *src1 = data(st.in[1], s, x);
+            if (in.cs == in1.cs) {  // whole buffers
+                for (std::size_t i = 0, n = floats(in, 1); i < n; ++i) dst[i] = src[i] + src1[i];
+                break;
+            }
             const std::size_t plane = std::size_t(oh) * ow;
             for (std::size_t p = 0; p < plane; ++p)
                 for (int c = 0; c < out.shape.c; ++c)
                     dst[p * out.cs + c] = src[p * in.cs + c] + src1[p * in1.cs + c];
+            zero_padding(out, dst);
             break;
         }
         case StepKind::Concat: {
@@ -386,12 +385,13 @@ void GraphRunner::run_spatial(const Step &st, float *s, const float *x, int row)
                     std::copy_n(v + p * ti.cs, ti.shape.c, dst + p * out.cs + base);
                 base += ti.shape.c;
             }
+            zero_padding(out, dst);
             break;
         }
         case StepKind::Dense: break;  // flat only
     }
     if (st.after.kind != Pointwise::Identity && st.kind != StepKind::Pointwise)
-        each_value(out, 1, [&](std::size_t i, int) { dst[i] = apply(st.after, dst[i]); });
+        kernels->pointwise(st.after, dst, dst, long(floats(out, 1)));
 }
 
 void GraphRunner::run_flat(const Step &st, float *s, int m) const {
@@ -409,15 +409,14 @@ void GraphRunner::run_flat(const Step &st, float *s, int m) const {
             break;
         }
         case StepKind::Scale:
-            each_value(in, m, [&](std::size_t i, int c) { dst[i] = src[i] * w[c] + b[c]; });
+            scale_shift(src, dst, floats(in, m), in.cs, w, b);
             break;
         case StepKind::Pointwise:
-            each_value(in, m, [&](std::size_t i, int) { dst[i] = apply(st.after, src[i]); });
+            kernels->pointwise(st.after, src, dst, long(floats(in, m)));
             break;
         case StepKind::Add: {
-            const Tensor &in1 = tensors_[std::size_t(st.in[1])];
-            const float *src1 = s + in1.offset;
-            each_value(out, m, [&](std::size_t i, int) { dst[i] = src[i] + src1[i]; });
+            const float *src1 = s + tensors_[std::size_t(st.in[1])].offset;  // same features, same stride
+            for (std::size_t i = 0, n = floats(out, m); i < n; ++i) dst[i] = src[i] + src1[i];
             break;
         }
         case StepKind::Concat: {
@@ -433,7 +432,7 @@ void GraphRunner::run_flat(const Step &st, float *s, int m) const {
         default: break;  // spatial only
     }
     if (st.after.kind != Pointwise::Identity && st.kind != StepKind::Pointwise)
-        each_value(out, m, [&](std::size_t i, int) { dst[i] = apply(st.after, dst[i]); });
+        kernels->pointwise(st.after, dst, dst, long(floats(out, m)));
 }
 
 void GraphRunner::run_range(const float *input, std::size_t n, float *output) const {

@@ -104,6 +104,9 @@ struct Kernels {
     void (*dense)(const DenseParams &);
     void (*pool2d)(const WindowParams &);
     void (*depthwise)(const WindowParams &);
+    // out[i] = f(in[i]) for i < n (in may equal out); exp, tanh and erf by
+    // polynomials (a few float ulps off libm), so the loops vectorize.
+    void (*pointwise)(const Pointwise &f, const float *in, float *out, long n);
 };
 
 const Kernels &kernels_scalar();

@@ -709,3 +709,33 @@ TEST_CASE("engine without layers passes the input through the activation") {
     engine->forward(in.data(), 2, out.data(), 2);
     CHECK(max_error(p, *engine, in, out, 2) < kTolerance);
 }
+
+TEST_CASE("padding channels never carry another model's NaN into a convolution") {
+    // Engines share each thread's scratch. A model run on NaN input leaves NaN everywhere in it;
+    // a concatenation (or add, adaptive pool) writes only its real channels, and the direct
+    // convolution after it multiplies the padding channels by zero weights: 0 * NaN = NaN.
+    Rng rng(31);
+    Plan poison;
+    poison.channels = 1, poison.height = 40, poison.width = 40;
+    for (int i = 0; i < 6; ++i) poison.then(conv_ex(rng, i ? 32 : 1, 32, 3, 1, 1, 1, 1, act(Pointwise::Sigmoid)));
+    Plan p;
+    p.channels = 1, p.height = 9, p.width = 9;
+    const int a = add_node(p, conv_ex(rng, 1, 3, 3, 1, 1, 1, 1, act(Pointwise::Identity)), {kInput});
+    const int b = add_node(p, conv_ex(rng, 1, 2, 3, 1, 1, 1, 1, act(Pointwise::Tanh)), {kInput});
+    const int c = add_node(p, Concat{}, {a, b});
+    const int d = add_node(p, AdaptiveAvgPool2d{5, 5}, {c});
+    const int e = add_node(p, conv_ex(rng, 5, 4, 3, 1, 0, 1, 1, act(Pointwise::ReLU)), {d});
+    const int f = add_node(p, Flatten{}, {e});
+    add_node(p, linear(rng, 4 * 3 * 3, 3, false), {f});
+    p.output = Activation::LogSoftmax;
+    for (Isa isa : supported_isas()) {
+        INFO(isa_name(isa));
+        const auto poisoner = Engine::create(poison, isa), engine = Engine::create(p, isa);
+        std::vector<float> nan_in(1600, NAN), nan_out(poisoner->num_outputs());
+        const std::vector<float> in = random_inputs(81, 32);
+        std::vector<float> out(3);
+        poisoner->forward(nan_in.data(), 1, nan_out.data(), 1);
+        engine->forward(in.data(), 1, out.data(), 1);
+        CHECK(max_error(p, *engine, in, out, 1) < kTolerance);
+    }
+}

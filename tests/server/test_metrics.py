@@ -149,7 +149,7 @@ def test_models_loaded_and_process_metrics(traffic):
     rss = process_metric(m, "process_resident_memory_bytes")
     assert 1e6 < rss < 4e9, rss
     cpu = process_metric(m, "process_cpu_seconds_total")
-    assert cpu > 0, cpu
+    assert cpu >= 0, cpu  # may still be 0: /proc counts 10 ms ticks (growth: test_process_cpu_grows)
     start = process_metric(m, "process_start_time_seconds")
     assert time.time() - 600 < start <= time.time() + 1, start
 
