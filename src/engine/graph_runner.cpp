@@ -31,6 +31,7 @@ struct Tensor {
     int cs = 0;              // spatial: floats per pixel; flat: floats per row
     std::size_t offset = 0;  // in the thread's scratch
     bool input = false;      // the network input itself (NCHW; HWC when C = 1)
+    bool input_rows = false; // flat: the group's input images as rows (a Flatten of the input)
 };
 
 enum class StepKind { Direct, Unrolled, Depthwise, Pool, Adaptive, Dense, Scale, Pointwise, Flatten, Add, Concat };
@@ -63,7 +64,10 @@ private:
     int spatial_tensor(const TensorShape &s, int cs, std::size_t &at);
     void run_range(const float *input, std::size_t n, float *output) const;
     void run_spatial(const Step &st, float *scratch, const float *x, int row) const;
-    void run_flat(const Step &st, float *scratch, int m) const;
+    void run_flat(const Step &st, float *scratch, const float *rows, int m) const;
+    const float *flat_data(int t, float *scratch, const float *rows) const {
+        return tensors_[std::size_t(t)].input_rows ? rows : scratch + tensors_[std::size_t(t)].offset;
+    }
     const float *data(int t, float *scratch, const float *x) const {
         return tensors_[std::size_t(t)].input ? x : scratch + tensors_[std::size_t(t)].offset;
     }
@@ -91,8 +95,7 @@ void GraphRunner::build(const Plan &plan, Isa isa) {
     auto padded = [&](int c) { return int(round_up(std::size_t(c), std::size_t(V))); };
     std::size_t at = 0, pad_max = 0, cols_max = 0;
     std::vector<std::size_t> flat_sizes;  // per flat tensor, floats per row
-    auto flat_tensor = [&](int features) {
-        const int cs = padded(features);
+    auto flat_tensor = [&](int features, int cs) {
         tensors_.push_back({TensorShape{true, features}, cs, 0, false});
         flat_sizes.push_back(std::size_t(tensors_.size()) - 1);
         return int(tensors_.size()) - 1;
@@ -180,7 +183,7 @@ void GraphRunner::build(const Plan &plan, Isa isa) {
         } else if (const auto *l = std::get_if<Linear>(&node.op)) {
             st.kind = StepKind::Dense;
             st.K = l->in_features;
-            st.out = flat_tensor(l->out_features);
+            st.out = flat_tensor(l->out_features, padded(l->out_features));
             const std::size_t np = std::size_t(tensors_[std::size_t(st.out)].cs);
             st.w_off = append(std::size_t(st.K) * np);
             for (int o = 0; o < l->out_features; ++o)
@@ -197,23 +200,29 @@ void GraphRunner::build(const Plan &plan, Isa isa) {
             std::copy(b->scale.begin(), b->scale.end(), packed.begin() + st.w_off);
             st.b_off = append(std::size_t(in0.cs));
             std::copy(b->shift.begin(), b->shift.end(), packed.begin() + st.b_off);
-            st.out = out.flat ? flat_tensor(out.c) : spatial_tensor(out, in0.cs, at);
+            st.out = out.flat ? flat_tensor(out.c, in0.cs) : spatial_tensor(out, in0.cs, at);
         } else if (const auto *f = std::get_if<Pointwise>(&node.op)) {
             st.kind = StepKind::Pointwise;
             st.after = *f;
-            st.out = out.flat ? flat_tensor(out.c) : spatial_tensor(out, in0.cs, at);
+            st.out = out.flat ? flat_tensor(out.c, in0.cs) : spatial_tensor(out, in0.cs, at);
         } else if (std::get_if<Flatten>(&node.op)) {
             if (in0.shape.flat) {  // the identity
                 tensor_of[i] = st.in[0];
                 continue;
             }
+            if (st.in[0] == 0) {  // of the NCHW input: its rows, as they are
+                tensors_.push_back({out, int(in_size), 0, false, true});
+                tensor_of[i] = int(tensors_.size()) - 1;
+                continue;
+            }
             st.kind = StepKind::Flatten;
-            st.out = flat_tensor(out.c);
+            st.out = flat_tensor(out.c, padded(out.c));
         } else {
             st.kind = std::holds_alternative<Add>(node.op) ? StepKind::Add : StepKind::Concat;
             const Tensor &in1 = tensors_[std::size_t(st.in[1])];
             const bool same_stride = st.kind == StepKind::Add && in0.cs == in1.cs;
-            st.out = out.flat ? flat_tensor(out.c) : spatial_tensor(out, same_stride ? in0.cs : padded(out.c), at);
+            st.out = out.flat ? flat_tensor(out.c, padded(out.c))
+                              : spatial_tensor(out, same_stride ? in0.cs : padded(out.c), at);
         }
         tensor_of[i] = st.out;
         steps.push_back(std::move(st));
@@ -223,7 +232,7 @@ void GraphRunner::build(const Plan &plan, Isa isa) {
         Step st;
         st.kind = StepKind::Flatten;
         st.in = {result_};
-        st.out = result_ = flat_tensor(int(shapes.back().size()));
+        st.out = result_ = flat_tensor(int(shapes.back().size()), padded(int(shapes.back().size())));
         spatial_.push_back(std::move(st));
     }
     n_out = std::size_t(tensors_[std::size_t(result_)].shape.c);
@@ -296,12 +305,11 @@ void GraphRunner::run_spatial(const Step &st, float *s, const float *x, int row)
                 for (int ox = 0; ox < ow; ++ox) {
                     float *col = cols + (std::size_t(oy) * ow + ox) * st.K;
                     for (int ky = 0; ky < st.kh; ++ky)
-                        for (int kx = 0; kx < st.kw; ++kx, col += in_c) {
+                        for (int kx = 0; kx < st.kw; ++kx, col += in_c) {  // plain loops: often 1 to 3 channels
                             const int iy = oy * st.sh - st.pt + ky * st.dh, ix = ox * st.sw - st.pl + kx * st.dw;
-                            if (iy < 0 || iy >= in.shape.h || ix < 0 || ix >= in.shape.w)
-                                std::fill_n(col, in_c, 0.0f);
-                            else
-                                std::copy_n(src + (std::size_t(iy) * in.shape.w + ix) * in.cs, in_c, col);
+                            const bool inside = iy >= 0 && iy < in.shape.h && ix >= 0 && ix < in.shape.w;
+                            const float *v = inside ? src + (std::size_t(iy) * in.shape.w + ix) * in.cs : nullptr;
+                            for (int ch = 0; ch < in_c; ++ch) col[ch] = inside ? v[ch] : 0.0f;
                         }
                 }
             DenseParams p{};
@@ -394,9 +402,9 @@ void GraphRunner::run_spatial(const Step &st, float *s, const float *x, int row)
         kernels->pointwise(st.after, dst, dst, long(floats(out, 1)));
 }
 
-void GraphRunner::run_flat(const Step &st, float *s, int m) const {
+void GraphRunner::run_flat(const Step &st, float *s, const float *rows, int m) const {
     const Tensor &in = tensors_[std::size_t(st.in[0])], &out = tensors_[std::size_t(st.out)];
-    const float *src = s + in.offset;
+    const float *src = flat_data(st.in[0], s, rows);
     float *dst = s + out.offset;
     const float *w = params_.data + st.w_off, *b = params_.data + st.b_off;
     switch (st.kind) {
@@ -415,8 +423,11 @@ void GraphRunner::run_flat(const Step &st, float *s, int m) const {
             kernels->pointwise(st.after, src, dst, long(floats(in, m)));
             break;
         case StepKind::Add: {
-            const float *src1 = s + tensors_[std::size_t(st.in[1])].offset;  // same features, same stride
-            for (std::size_t i = 0, n = floats(out, m); i < n; ++i) dst[i] = src[i] + src1[i];
+            const Tensor &in1 = tensors_[std::size_t(st.in[1])];
+            const float *src1 = flat_data(st.in[1], s, rows);
+            for (int r = 0; r < m; ++r)
+                for (int c = 0; c < out.shape.c; ++c)
+                    dst[std::size_t(r) * out.cs + c] = src[std::size_t(r) * in.cs + c] + src1[std::size_t(r) * in1.cs + c];
             break;
         }
         case StepKind::Concat: {
@@ -424,7 +435,7 @@ void GraphRunner::run_flat(const Step &st, float *s, int m) const {
             for (int t : st.in) {
                 const Tensor &ti = tensors_[std::size_t(t)];
                 for (int r = 0; r < m; ++r)
-                    std::copy_n(s + ti.offset + std::size_t(r) * ti.cs, ti.shape.c, dst + std::size_t(r) * out.cs + base);
+                    std::copy_n(flat_data(t, s, rows) + std::size_t(r) * ti.cs, ti.shape.c, dst + std::size_t(r) * out.cs + base);
                 base += ti.shape.c;
             }
             break;
@@ -450,10 +461,10 @@ void GraphRunner::run_range(const float *input, std::size_t n, float *output) co
             }
             for (const Step &st : spatial_) run_spatial(st, s, x, i);
         }
-        for (const Step &st : flat_) run_flat(st, s, m);
-        const Tensor &r = tensors_[std::size_t(result_)];
-        for (int i = 0; i < m; ++i)
-            activate(s + r.offset + std::size_t(i) * r.cs, n_out, output + (g + std::size_t(i)) * n_out, act_);
+        for (const Step &st : flat_) run_flat(st, s, input + g * in_size, m);
+        const float *r = flat_data(result_, s, input + g * in_size);
+        const std::size_t stride = std::size_t(tensors_[std::size_t(result_)].cs);
+        for (int i = 0; i < m; ++i) activate(r + std::size_t(i) * stride, n_out, output + (g + std::size_t(i)) * n_out, act_);
     }
 }
 

@@ -284,6 +284,21 @@ std::vector<NamedPlan> graph_plans() {
         p.output = Activation::None;
         plans.push_back({"graph: pools on the input, spatial output", p});
     }
+    {
+        Rng rng(25);  // flat ops straight on the input's rows (stride 30, unpadded) mixed with padded ones
+        Plan p;
+        p.channels = 2, p.height = 3, p.width = 5;
+        const int f = add_node(p, Flatten{}, {kInput});
+        const int a = add_node(p, act(Pointwise::Sigmoid), {f});
+        const int b = add_node(p, batch_norm(rng, 30), {a});
+        const int c = add_node(p, Add{}, {b, f});
+        const int d = add_node(p, linear(rng, 30, 30, true), {f});
+        const int e = add_node(p, Add{}, {d, c});
+        const int g = add_node(p, Concat{}, {e, f});
+        add_node(p, linear(rng, 60, 4, false), {g});
+        p.output = Activation::LogSoftmax;
+        plans.push_back({"graph: flat ops on the input rows", p});
+    }
     return plans;
 }
 
