@@ -14,6 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from convnet import ConvNet  # tools/: the reference architecture
+
 # ---------------------------------------------------------------- the zoo
 
 
@@ -365,17 +367,8 @@ class FunctionalConvNet(nn.Module):
         return F.log_softmax(F.linear(x, self.w4, self.b4), dim=1)
 
 
-class _ConvNetBody(nn.Module):
-    """ConvNet's layers under ConvNet's names; subclasses choose the flatten and the linear layers."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 16, 3, 1)
-        self.conv2 = nn.Conv2d(16, 32, 3, 1)
-        self.dropout1 = nn.Dropout(0.10)
-        self.dropout2 = nn.Dropout(0.25)
-        self.fc1 = nn.Linear(4608, 64)
-        self.fc2 = nn.Linear(64, 10)
+class _ConvNetBody(ConvNet):
+    """ConvNet's layers (tools/convnet.py); subclasses choose the flatten and the linear layers."""
 
     def features(self, x: Tensor) -> Tensor:
         x = F.relu(self.conv1(x))

@@ -15,6 +15,7 @@
 // ungrouped convolution.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
@@ -253,6 +254,11 @@ void GraphRunner::build(const Plan &plan, Isa isa) {
 
 // ---------------------------------------------------------------- running
 
+// Adaptive pooling's bin o of `bins` over n: [floor(o * n / bins), ceil((o + 1) * n / bins)),
+// in 64 bits (o * n overflows an int for tall maps).
+int bin_begin(int o, int n, int bins) { return int(std::int64_t(o) * n / bins); }
+int bin_end(int o, int n, int bins) { return int((std::int64_t(o + 1) * n + bins - 1) / bins); }
+
 // Floats of a tensor's buffer: every pixel's (spatial) or row's (flat, m rows) channel stride.
 std::size_t floats(const Tensor &t, int rows) {
     return (t.shape.flat ? std::size_t(rows) : std::size_t(t.shape.h) * t.shape.w) * std::size_t(t.cs);
@@ -339,9 +345,9 @@ void GraphRunner::run_spatial(const Step &st, float *s, const float *x, int row)
         case StepKind::Adaptive: {  // torch's windows: [floor(o * in / out), ceil((o + 1) * in / out))
             const int ih = in.shape.h, iw = in.shape.w;
             for (int oy = 0; oy < oh; ++oy) {
-                const int y0 = oy * ih / oh, y1 = ((oy + 1) * ih + oh - 1) / oh;
+                const int y0 = bin_begin(oy, ih, oh), y1 = bin_end(oy, ih, oh);
                 for (int ox = 0; ox < ow; ++ox) {
-                    const int x0 = ox * iw / ow, x1 = ((ox + 1) * iw + ow - 1) / ow;
+                    const int x0 = bin_begin(ox, iw, ow), x1 = bin_end(ox, iw, ow);
                     float *o = dst + (std::size_t(oy) * ow + ox) * out.cs;
                     std::fill_n(o, in.shape.c, 0.0f);
                     for (int y = y0; y < y1; ++y)

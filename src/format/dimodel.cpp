@@ -212,14 +212,20 @@ void read_weights(Reader &r, uint64_t out, uint64_t per_out, std::vector<float> 
     if (has_bias) bias = r.floats(out, what);
 }
 
+// The fields both formats start a convolution with.
+engine::Conv2d read_conv_shape(Reader &r) {
+    engine::Conv2d c;
+    c.in_channels = r.dimension("conv in_channels");
+    c.out_channels = r.dimension("conv out_channels");
+    c.kernel_h = r.dimension("conv kernel_h");
+    c.kernel_w = r.dimension("conv kernel_w");
+    return c;
+}
+
 engine::Op read_op(Reader &r, uint32_t kind) {
     switch (kind) {
         case kConv: {
-            engine::Conv2d c;
-            c.in_channels = r.dimension("conv in_channels");
-            c.out_channels = r.dimension("conv out_channels");
-            c.kernel_h = r.dimension("conv kernel_h");
-            c.kernel_w = r.dimension("conv kernel_w");
+            engine::Conv2d c = read_conv_shape(r);
             c.stride_h = r.dimension("conv stride_h");
             c.stride_w = r.dimension("conv stride_w");
             c.pad_top = r.count("conv pad_top");
@@ -283,11 +289,7 @@ engine::Op read_v1_layer(Reader &r, bool &spatial) {
     const engine::Pointwise relu{engine::Pointwise::ReLU};
     switch (r.u32("layer kind")) {
         case kConv: {
-            engine::Conv2d c;
-            c.in_channels = r.dimension("conv in_channels");
-            c.out_channels = r.dimension("conv out_channels");
-            c.kernel_h = r.dimension("conv kernel_h");
-            c.kernel_w = r.dimension("conv kernel_w");
+            engine::Conv2d c = read_conv_shape(r);
             if (r.flag("conv relu")) c.activation = relu;
             read_weights(r, uint64_t(c.out_channels),
                          uint64_t(c.in_channels) * uint64_t(c.kernel_h) * uint64_t(c.kernel_w), c.weight, c.bias,

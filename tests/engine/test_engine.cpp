@@ -387,11 +387,11 @@ struct Reference {
         for (int ch = 0; ch < m.c; ++ch)
             for (int y = 0; y < o.h; ++y)
                 for (int x = 0; x < o.w; ++x) {
-                    const int y0 = y * m.h / o.h, y1 = ((y + 1) * m.h + o.h - 1) / o.h;
-                    const int x0 = x * m.w / o.w, x1 = ((x + 1) * m.w + o.w - 1) / o.w;
+                    const long y0 = long(y) * m.h / o.h, y1 = (long(y + 1) * m.h + o.h - 1) / o.h;
+                    const long x0 = long(x) * m.w / o.w, x1 = (long(x + 1) * m.w + o.w - 1) / o.w;
                     double sum = 0;
-                    for (int iy = y0; iy < y1; ++iy)
-                        for (int ix = x0; ix < x1; ++ix) sum += m.at(ch, iy, ix);
+                    for (long iy = y0; iy < y1; ++iy)
+                        for (long ix = x0; ix < x1; ++ix) sum += m.at(ch, int(iy), int(ix));
                     o.v.push_back(sum / ((y1 - y0) * (x1 - x0)));
                 }
         return o;
@@ -753,4 +753,23 @@ TEST_CASE("padding channels never carry another model's NaN into a convolution")
         engine->forward(in.data(), 1, out.data(), 1);
         CHECK(max_error(p, *engine, in, out, 1) < kTolerance);
     }
+}
+
+TEST_CASE("adaptive pooling of a tall map computes its windows without overflow") {
+    // 65,535 bins over 65,536 rows: o * in needs more than 32 bits (found by fuzzing: an out-of-bounds read).
+    Rng rng(33);
+    Plan p;
+    p.channels = 1, p.height = 1, p.width = 1;
+    Conv2d c = conv_ex(rng, 1, 1, 1, 1, 0, 1, 1, act(Pointwise::Identity));
+    c.pad_top = 65535;
+    c.bias = {0.5f};
+    p.then(c);
+    p.then(AdaptiveAvgPool2d{65535, 1});
+    p.then(Flatten{});
+    p.then(linear(rng, 65535, 2, false));
+    const auto engine = Engine::create(p);
+    const std::vector<float> in = {1.5f};
+    std::vector<float> out(2);
+    engine->forward(in.data(), 1, out.data(), 1);
+    CHECK(max_error(p, *engine, in, out, 1) < kTolerance);
 }
