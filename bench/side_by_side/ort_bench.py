@@ -1,4 +1,5 @@
-"""ONNX Runtime side of tools/compare.py: the exported ConvNet (tools/export_onnx.py) on CPU.
+"""ONNX Runtime side of tools/compare.py: the exported ConvNet (tools/export_onnx.py) on CPU; also
+bench/zoo/bench_zoo.py's exported zoo models (any [N,C,H,W] input with a dynamic batch axis).
 
 Runs under a Python that has the onnxruntime and numpy wheels (not Debian's python3, which has
 torch): `python3 -m pip install onnxruntime numpy`.
@@ -21,12 +22,18 @@ import numpy as np
 import onnxruntime as ort
 
 
-def test_batch(batch):
-    """The shared deterministic input (timing.hpp: test_pixel)."""
-    i = np.arange(28 * 28, dtype=np.int64)
+def test_batch(batch, shape=(1, 28, 28)):
+    """The shared deterministic input (timing.hpp: test_pixel), [batch, *shape]."""
+    i = np.arange(int(np.prod(shape)), dtype=np.int64)
     j = np.arange(batch, dtype=np.int64)[:, None]
     v = ((i * 37 + j * 11) % 256).astype(np.float64) / 255.0
-    return ((v - 0.1302) / 0.3069).astype(np.float32).reshape(batch, 1, 28, 28)
+    return ((v - 0.1302) / 0.3069).astype(np.float32).reshape(batch, *shape)
+
+
+def image_shape(s):
+    """[C, H, W] of the session's input when the graph states it, else the ConvNet's [1, 28, 28]."""
+    dims = s.get_inputs()[0].shape[1:]
+    return tuple(dims) if len(dims) == 3 and all(isinstance(d, int) and d > 0 for d in dims) else (1, 28, 28)
 
 
 def session(path, threads):
@@ -77,17 +84,18 @@ def main():
     a = p.parse_args()
     s = session(a.model, a.threads)
     name_in = s.get_inputs()[0].name
+    shape = image_shape(s)
     if a.mode == "check":
-        out = s.run(None, {name_in: test_batch(2)})[0]
+        out = s.run(None, {name_in: test_batch(2, shape)})[0]
         print(json.dumps({"impl": "onnxruntime", "kind": "check", "version": ort.__version__,
                           "log_probabilities": [float(v) for v in out.ravel()]}))
         return 0
     if a.mode == "once":
-        out = s.run(None, {name_in: test_batch(1)})[0]
+        out = s.run(None, {name_in: test_batch(1, shape)})[0]
         print(json.dumps({"impl": "onnxruntime", "kind": "memory", "digit": int(out.argmax()), **memory()}))
         return 0
     for batch in [int(b) for b in a.batches.split(",")]:
-        x = ort.OrtValue.ortvalue_from_numpy(test_batch(batch))
+        x = ort.OrtValue.ortvalue_from_numpy(test_batch(batch, shape))
         binding = s.io_binding()
         binding.bind_ortvalue_input(name_in, x)
         binding.bind_output(s.get_outputs()[0].name)
