@@ -9,7 +9,6 @@
 
 #include "passes.hpp"
 #include "runner.hpp"
-#include "shapes.hpp"
 
 namespace digitinfer::engine {
 
@@ -64,8 +63,7 @@ Engine::~Engine() = default;
 std::unique_ptr<Engine> Engine::create(const Plan &plan) { return create(plan, default_isa()); }
 
 std::unique_ptr<Engine> Engine::create(const Plan &plan, Isa isa) {
-    infer_shapes(plan);  // throws for an invalid plan, before any pass relies on it
-    const Plan simple = simplify(plan);
+    const Plan simple = simplify(plan);  // checks the plan first (infer_shapes): throws for an invalid one
     auto impl = std::make_unique<Impl>();
     if ((impl->runner = detail::make_chain_runner(simple, isa)))
         impl->chain = true;

@@ -61,6 +61,7 @@ private:
     Activation act_ = Activation::None;
     AlignedFloats params_;
     std::size_t off_input_ = 0, off_pad_ = 0, off_cols_ = 0, total_ = 0;
+    bool transpose_input_ = false;  // a spatial step reads the multi-channel input (in HWC)
 
     int spatial_tensor(const TensorShape &s, int cs, std::size_t &at);
     void run_range(const float *input, std::size_t n, float *output) const;
@@ -237,6 +238,10 @@ void GraphRunner::build(const Plan &plan, Isa isa) {
         spatial_.push_back(std::move(st));
     }
     n_out = std::size_t(tensors_[std::size_t(result_)].shape.c);
+    // An MLP's Flatten reads the NCHW input in place: then nothing needs it in HWC.
+    for (const Step &st : spatial_)
+        transpose_input_ = transpose_input_ || std::count(st.in.begin(), st.in.end(), 0) > 0;
+    transpose_input_ = transpose_input_ && !tensors_[0].input;
 
     for (std::size_t t : flat_sizes) {
         tensors_[t].offset = at;
@@ -459,7 +464,7 @@ void GraphRunner::run_range(const float *input, std::size_t n, float *output) co
         const int m = int(std::min<std::size_t>(kGroup, n - g));
         for (int i = 0; i < m; ++i) {
             const float *x = input + (g + std::size_t(i)) * in_size;
-            if (!x0.input) {  // NCHW -> HWC
+            if (transpose_input_) {  // NCHW -> HWC
                 float *t = s + off_input_;
                 const std::size_t plane = std::size_t(x0.shape.h) * x0.shape.w;
                 for (std::size_t p = 0; p < plane; ++p)

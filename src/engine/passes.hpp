@@ -10,7 +10,7 @@ namespace digitinfer::engine {
 // Removes what the output does not depend on and identities (Identity
 // pointwise, Flatten of a flat tensor); folds a BatchNorm into the Conv2d or
 // Linear before it, and fuses an activation into one, when that layer's output
-// has no other use. `plan` must be valid (infer_shapes).
+// has no other use. Checks `plan` first: std::invalid_argument (infer_shapes) if invalid.
 Plan simplify(const Plan &plan);
 
 }  // namespace digitinfer::engine

@@ -10,17 +10,8 @@
 #include <string.h>
 
 #include "digitinfer/digitinfer.h"
+#include "../libtorch_mapped.h"
 
-static int libtorch_mapped(void) {
-    char line[4096];
-    int found = 0;
-    FILE *maps = fopen("/proc/self/maps", "r");
-    if (!maps) return -1;
-    while (fgets(line, sizeof line, maps))
-        if (strstr(line, "libtorch")) found = 1;
-    fclose(maps);
-    return found;
-}
 
 static const char *cache_use_name(int use) {
     switch (use) {
