@@ -24,12 +24,20 @@ di_model *load(const std::string &bytes, const di_load_options *opts) {
     if (o.max_encoded_bytes < 1 || o.max_encoded_bytes > DI_DEFAULT_MAX_ENCODED_BYTES)
         fail(DI_ERR_INVALID_ARGUMENT, "max_encoded_bytes " + std::to_string(o.max_encoded_bytes) +
                                           " is outside [1, " + std::to_string(DI_DEFAULT_MAX_ENCODED_BYTES) + "]");
+    if (o.flags & ~uint32_t(DI_LOAD_TRUSTED_MODEL))
+        fail(DI_ERR_INVALID_ARGUMENT, "unknown load flags " + std::to_string(o.flags & ~uint32_t(DI_LOAD_TRUSTED_MODEL)));
+    if (o.max_jpeg_scans < 1 || o.max_jpeg_scans > DI_MAX_JPEG_SCANS)
+        fail(DI_ERR_INVALID_ARGUMENT, "max_jpeg_scans " + std::to_string(o.max_jpeg_scans) + " is outside [1, " +
+                                          std::to_string(DI_MAX_JPEG_SCANS) + "]");
     NetworkOptions options;
+    options.trusted = (o.flags & DI_LOAD_TRUSTED_MODEL) != 0;
+    options.torch_time_limit_ms = o.torch_time_limit_ms;
+    options.torch_memory_limit_bytes = o.torch_memory_limit_bytes;
     options.output = static_cast<di_output_kind>(o.output_kind);
     options.engine = static_cast<di_engine>(o.engine);
     options.threads = o.num_threads;
     if (o.cache_dir) options.cache_dir = std::string(o.cache_dir);
-    const DecodeLimits limits{std::size_t(o.max_pixels), std::size_t(o.max_encoded_bytes)};
+    const DecodeLimits limits{std::size_t(o.max_pixels), std::size_t(o.max_encoded_bytes), o.max_jpeg_scans};
     auto model = std::make_unique<di_model>();
     model->pipeline = std::make_unique<Pipeline>(Network::load(bytes, options), limits);
     return model.release();
@@ -48,6 +56,10 @@ di_load_options di_load_options_default(void) {
     o.max_pixels = DI_DEFAULT_MAX_PIXELS;
     o.max_encoded_bytes = DI_DEFAULT_MAX_ENCODED_BYTES;
     o.cache_dir = nullptr;
+    o.flags = 0;
+    o.max_jpeg_scans = DI_DEFAULT_MAX_JPEG_SCANS;
+    o.torch_time_limit_ms = DI_DEFAULT_TORCH_TIME_LIMIT_MS;
+    o.torch_memory_limit_bytes = DI_DEFAULT_TORCH_MEMORY_LIMIT_BYTES;
     return o;
 }
 

@@ -38,6 +38,10 @@ digitinfer::LoadOptions ModelOptions::load_options() const {
     load.output_kind = digitinfer::output_kind_from_name(output_kind);
     load.max_pixels = max_pixels;
     load.max_encoded_bytes = max_encoded_bytes;
+    load.trusted_model = trust_model;
+    load.max_jpeg_scans = max_jpeg_scans;
+    load.torch_time_limit_ms = torch_time_limit_ms;
+    load.torch_memory_limit_bytes = torch_memory_limit_bytes;
     if (no_cache)
         load.cache_dir = "";
     else if (!cache_dir.empty())
@@ -81,6 +85,19 @@ void add_model_options(CLI::App &sub, ModelOptions &options, bool with_model) {
     sub.add_flag("--no-cache", options.no_cache,
                  "Do not read or write the compiled-model cache (the same as DIGITINFER_CACHE_DIR=off)")
         ->excludes(cache_dir);
+    sub.add_option("--max-jpeg-scans", options.max_jpeg_scans,
+                   "Refuse progressive JPEGs with more than N scans with DI_ERR_DECODE")
+        ->capture_default_str()
+        ->check(CLI::Range(1u, unsigned(DI_MAX_JPEG_SCANS)));
+    sub.add_flag("--trust-model", options.trust_model,
+                 "The model file is trusted code: let a TorchScript model run any operator, file access "
+                 "included (default: only pure tensor operators; see docs/robustness.md)");
+    sub.add_option("--torch-time-limit-ms", options.torch_time_limit_ms,
+                   "Most milliseconds one libtorch forward may take (0 = no limit)")
+        ->capture_default_str();
+    sub.add_option("--torch-memory-limit-bytes", options.torch_memory_limit_bytes,
+                   "Most bytes one libtorch forward may allocate (0 = no limit)")
+        ->capture_default_str();
 }
 
 LoadedModel load_model(const ModelOptions &options) {

@@ -1,5 +1,6 @@
 // The model option group (--model, --threads, --engine, --output-kind,
-// --max-pixels, --max-encoded-bytes, --cache-dir, --no-cache) and loading the model they describe:
+// --max-pixels, --max-encoded-bytes, --max-jpeg-scans, --cache-dir, --no-cache, --trust-model,
+// --torch-time-limit-ms, --torch-memory-limit-bytes) and loading the model they describe:
 // every program that runs a model takes the same options, spelled the same way.
 #ifndef DIGITINFER_EXAMPLES_MODEL_OPTIONS_HPP
 #define DIGITINFER_EXAMPLES_MODEL_OPTIONS_HPP
@@ -22,6 +23,10 @@ struct ModelOptions {
     uint64_t max_encoded_bytes = DI_DEFAULT_MAX_ENCODED_BYTES;
     std::string cache_dir;                ///< compiled-model cache; empty: the library's default
     bool no_cache = false;                ///< no compiled-model cache at all
+    bool trust_model = false;             ///< DI_LOAD_TRUSTED_MODEL: the model file is trusted code
+    uint32_t max_jpeg_scans = DI_DEFAULT_MAX_JPEG_SCANS;
+    uint32_t torch_time_limit_ms = DI_DEFAULT_TORCH_TIME_LIMIT_MS;
+    uint64_t torch_memory_limit_bytes = DI_DEFAULT_TORCH_MEMORY_LIMIT_BYTES;
 
     /// The load options; throws digitinfer::Error for an unknown engine or output kind name.
     digitinfer::LoadOptions load_options() const;

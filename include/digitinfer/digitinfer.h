@@ -176,7 +176,38 @@ typedef struct di_load_options {
     const char *cache_dir;       /**< compiled-model cache directory; NULL (default): $DIGITINFER_CACHE_DIR,
                                       else $XDG_CACHE_HOME/digitinfer, else $HOME/.cache/digitinfer;
                                       "" = no cache. Read during the call only */
+    /* Since 1.3: */
+    uint32_t flags;              /**< DI_LOAD_* bits; default 0 */
+    uint32_t max_jpeg_scans;     /**< most scans a progressive JPEG may have (DI_ERR_DECODE beyond); in
+                                      [1, DI_MAX_JPEG_SCANS], default DI_DEFAULT_MAX_JPEG_SCANS */
+    uint32_t torch_time_limit_ms;     /**< wall time one libtorch forward may take (the load-time check and
+                                           every predict on the libtorch engines): DI_ERR_MODEL at load,
+                                           DI_ERR_INFERENCE at predict beyond it; 0 = no limit; default
+                                           DI_DEFAULT_TORCH_TIME_LIMIT_MS */
+    uint64_t torch_memory_limit_bytes; /**< bytes one libtorch forward may allocate at once (DI_ERR_MODEL at
+                                           load, DI_ERR_OUT_OF_MEMORY at predict beyond it); 0 = no limit;
+                                           default DI_DEFAULT_TORCH_MEMORY_LIMIT_BYTES */
 } di_load_options;
+
+/**
+ * di_load_options.flags: the model file is trusted code. A TorchScript file is
+ * a program: without this flag, only graphs made of pure tensor operators (an
+ * allow-list, checked after inlining and before anything runs) are loaded,
+ * and files defining __setstate__ (run while unpickling) are refused; with it,
+ * any operator libtorch has may run, file access and printing included. Set it
+ * only for files you would run as a program. The time and memory limits hold
+ * either way. See docs/robustness.md (threat model).
+ */
+#define DI_LOAD_TRUSTED_MODEL 1u
+
+/** Default most scans of a progressive JPEG (libjpeg's own scripts write 6 to 10). */
+#define DI_DEFAULT_MAX_JPEG_SCANS 100u
+/** Largest max_jpeg_scans. */
+#define DI_MAX_JPEG_SCANS 65535u
+/** Default time limit of one libtorch forward: 30 s. */
+#define DI_DEFAULT_TORCH_TIME_LIMIT_MS 30000u
+/** Default memory limit of one libtorch forward: 2 GiB. */
+#define DI_DEFAULT_TORCH_MEMORY_LIMIT_BYTES 2147483648u
 
 /** Default load options. */
 DI_API di_load_options di_load_options_default(void);

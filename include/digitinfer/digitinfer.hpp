@@ -197,6 +197,11 @@ struct LoadOptions {
     // Since 1.2:
     /// Compiled-model cache directory: nullopt = $DIGITINFER_CACHE_DIR, else the XDG cache; "" = no cache.
     std::optional<std::string> cache_dir;
+    // Since 1.3:
+    bool trusted_model = false;  ///< DI_LOAD_TRUSTED_MODEL: the file is trusted code (no TorchScript allow-list)
+    uint32_t max_jpeg_scans = DI_DEFAULT_MAX_JPEG_SCANS;                  ///< in [1, DI_MAX_JPEG_SCANS]
+    uint32_t torch_time_limit_ms = DI_DEFAULT_TORCH_TIME_LIMIT_MS;        ///< per libtorch forward; 0 = none
+    uint64_t torch_memory_limit_bytes = DI_DEFAULT_TORCH_MEMORY_LIMIT_BYTES;  ///< per libtorch forward; 0 = none
 };
 
 /// Options of one predict call; see di_predict_options.
@@ -430,6 +435,10 @@ private:
         o.max_pixels = options.max_pixels;
         o.max_encoded_bytes = options.max_encoded_bytes;
         o.cache_dir = options.cache_dir ? options.cache_dir->c_str() : nullptr;  // `options` outlives the call
+        o.flags = options.trusted_model ? DI_LOAD_TRUSTED_MODEL : 0u;
+        o.max_jpeg_scans = options.max_jpeg_scans;
+        o.torch_time_limit_ms = options.torch_time_limit_ms;
+        o.torch_memory_limit_bytes = options.torch_memory_limit_bytes;
         return o;
     }
     static di_predict_options to_c(const PredictOptions &options) {

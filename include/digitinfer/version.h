@@ -31,9 +31,9 @@
 
 
 #define DI_VERSION_MAJOR 1
-#define DI_VERSION_MINOR 2
+#define DI_VERSION_MINOR 3
 #define DI_VERSION_PATCH 0
-#define DI_VERSION_STRING "1.2.0"
+#define DI_VERSION_STRING "1.3.0"
 /* MAJOR * 10000 + MINOR * 100 + PATCH, for preprocessor comparisons. */
 #define DI_VERSION_NUMBER (DI_VERSION_MAJOR * 10000 + DI_VERSION_MINOR * 100 + DI_VERSION_PATCH)
 /* The SONAME number: the C ABI is stable while it stays the same. */

@@ -21,6 +21,9 @@ struct NetworkOptions {
     di_engine engine = DI_ENGINE_AUTO;
     int threads = 0;                         // 0: the machine's cores
     std::optional<std::string> cache_dir;    // the compiled-model cache; nullopt: from the environment, "": none
+    bool trusted = false;                    // DI_LOAD_TRUSTED_MODEL: no TorchScript operator allow-list
+    uint32_t torch_time_limit_ms = DI_DEFAULT_TORCH_TIME_LIMIT_MS;           // per libtorch forward; 0: none
+    uint64_t torch_memory_limit_bytes = DI_DEFAULT_TORCH_MEMORY_LIMIT_BYTES; // per libtorch forward; 0: none
 };
 
 // What a loaded network is made of; built by network.cpp (.dimodel) and

@@ -28,11 +28,13 @@ struct GrayImage {
 // Pillow 9 refuses more than 2 x Image.MAX_IMAGE_PIXELS (DecompressionBombError): so do we.
 constexpr std::size_t kMaxImagePixels = 178956970;
 constexpr std::size_t kMaxEncodedBytes = std::size_t(1) << 30;
+constexpr uint32_t kMaxJpegScans = 100;  // DI_DEFAULT_MAX_JPEG_SCANS
 
 // What one decode may cost; a server facing the internet sets lower caps.
 struct DecodeLimits {
     std::size_t max_pixels = kMaxImagePixels;         // width x height
     std::size_t max_encoded_bytes = kMaxEncodedBytes;  // file size
+    uint32_t max_jpeg_scans = kMaxJpegScans;           // scans of a progressive JPEG
 };
 
 }  // namespace digitinfer::core

@@ -23,7 +23,7 @@ from ._lib import di_prediction, lib
 
 __all__ = ["DEFAULT_MAX_ENCODED_BYTES", "DEFAULT_MAX_PIXELS", "MAX_BATCH", "Engine", "Error", "Model",
            "ModelInfo", "OutputKind", "Prediction", "version"]
-__version__ = "1.2.0"
+__version__ = "1.3.0"
 
 DEFAULT_MAX_PIXELS = DI_DEFAULT_MAX_PIXELS
 """Default and largest `max_pixels` (DI_DEFAULT_MAX_PIXELS, Pillow's decompression-bomb limit)."""
