@@ -18,10 +18,12 @@ import threading
 from typing import List, Optional, Tuple, Union
 
 from ._lib import DI_DEFAULT_MAX_ENCODED_BYTES, DI_DEFAULT_MAX_PIXELS, DI_ERR_INVALID_ARGUMENT, DI_ERR_IO
-from ._lib import DI_MAX_BATCH, c_enum, di_encoded_image, di_gray_image, di_model
+from ._lib import DI_DEFAULT_MAX_JPEG_SCANS, DI_DEFAULT_TORCH_MEMORY_LIMIT_BYTES, DI_DEFAULT_TORCH_TIME_LIMIT_MS
+from ._lib import DI_LOAD_TRUSTED_MODEL, DI_MAX_BATCH, c_enum, di_encoded_image, di_gray_image, di_model
 from ._lib import di_prediction, lib
 
-__all__ = ["DEFAULT_MAX_ENCODED_BYTES", "DEFAULT_MAX_PIXELS", "MAX_BATCH", "Engine", "Error", "Model",
+__all__ = ["DEFAULT_MAX_ENCODED_BYTES", "DEFAULT_MAX_JPEG_SCANS", "DEFAULT_MAX_PIXELS", "DEFAULT_TORCH_MEMORY_LIMIT_BYTES",
+           "DEFAULT_TORCH_TIME_LIMIT_MS", "MAX_BATCH", "Engine", "Error", "Model",
            "ModelInfo", "OutputKind", "Prediction", "version"]
 __version__ = "1.3.0"
 
@@ -31,6 +33,12 @@ DEFAULT_MAX_ENCODED_BYTES = DI_DEFAULT_MAX_ENCODED_BYTES
 """Default and largest `max_encoded_bytes` (DI_DEFAULT_MAX_ENCODED_BYTES, 1 GiB)."""
 MAX_BATCH = DI_MAX_BATCH
 """Most images one batch call takes (DI_MAX_BATCH)."""
+DEFAULT_MAX_JPEG_SCANS = DI_DEFAULT_MAX_JPEG_SCANS
+"""Default most scans of a progressive JPEG (DI_DEFAULT_MAX_JPEG_SCANS)."""
+DEFAULT_TORCH_TIME_LIMIT_MS = DI_DEFAULT_TORCH_TIME_LIMIT_MS
+"""Default time limit of one libtorch forward, in milliseconds (DI_DEFAULT_TORCH_TIME_LIMIT_MS)."""
+DEFAULT_TORCH_MEMORY_LIMIT_BYTES = DI_DEFAULT_TORCH_MEMORY_LIMIT_BYTES
+"""Default memory limit of one libtorch forward, in bytes (DI_DEFAULT_TORCH_MEMORY_LIMIT_BYTES)."""
 
 
 class Error(Exception):
@@ -63,6 +71,7 @@ def _c_int(value, name: str, low: int, high: int) -> int:
 
 _INT32 = (-2**31, 2**31 - 1)
 _UINT64 = (0, 2**64 - 1)
+_UINT32 = (0, 2**32 - 1)
 
 
 class _CNamedEnum(enum.IntEnum):
@@ -257,6 +266,25 @@ def _inputs(items, convert, per_item: bool):
 Result = Union[Prediction, Error]
 
 
+def _load_options(num_threads: int = 0, output_kind=None, engine=Engine.AUTO, max_pixels: Optional[int] = None,
+                  max_encoded_bytes: Optional[int] = None, trust_model: bool = False,
+                  max_jpeg_scans: Optional[int] = None, torch_time_limit_ms: Optional[int] = None,
+                  torch_memory_limit_bytes: Optional[int] = None) -> "_lib.di_load_options":
+    """The di_load_options of Model()'s arguments; None keeps the library's default."""
+    opts = lib.di_load_options_default()  # struct_size and the defaults of every field
+    opts.num_threads = _c_int(num_threads, "num_threads", *_INT32)
+    opts.output_kind = OutputKind._coerce(OutputKind.AUTO if output_kind is None else output_kind)
+    opts.engine = Engine._coerce(engine)
+    opts.flags = DI_LOAD_TRUSTED_MODEL if trust_model else 0
+    for name, value, bounds in (("max_pixels", max_pixels, _UINT64), ("max_encoded_bytes", max_encoded_bytes, _UINT64),
+                                ("max_jpeg_scans", max_jpeg_scans, _UINT32),
+                                ("torch_time_limit_ms", torch_time_limit_ms, _UINT32),
+                                ("torch_memory_limit_bytes", torch_memory_limit_bytes, _UINT64)):
+        if value is not None:
+            setattr(opts, name, _c_int(value, name, *bounds))
+    return opts
+
+
 class Model:
     """A loaded digit classifier (TorchScript or .dimodel) with its preprocessing parameters.
 
@@ -266,7 +294,9 @@ class Model:
     """
 
     def __init__(self, path, num_threads: int = 0, output_kind=None, engine=Engine.AUTO,
-                 max_pixels: Optional[int] = None, max_encoded_bytes: Optional[int] = None):
+                 max_pixels: Optional[int] = None, max_encoded_bytes: Optional[int] = None, *,
+                 trust_model: bool = False, max_jpeg_scans: Optional[int] = None,
+                 torch_time_limit_ms: Optional[int] = None, torch_memory_limit_bytes: Optional[int] = None):
         """Loads a model file.
 
         `num_threads`: threads for one batch call (0: all cores); `output_kind`: an OutputKind or its
@@ -275,36 +305,35 @@ class Model:
         (width x height) a predict call accepts, `max_encoded_bytes`: the largest encoded file (None:
         the library's defaults, DEFAULT_MAX_PIXELS and DEFAULT_MAX_ENCODED_BYTES, which are also the
         largest values allowed). A bigger encoded image fails with DI_ERR_DECODE, a bigger gray one
-        with DI_ERR_INVALID_ARGUMENT.
+        with DI_ERR_INVALID_ARGUMENT. `max_jpeg_scans`: the most scans of a progressive JPEG (None:
+        DEFAULT_MAX_JPEG_SCANS).
+
+        `trust_model`: the file is trusted code (DI_LOAD_TRUSTED_MODEL): a TorchScript model may then
+        run any operator, file access included; by default only pure tensor operators load.
+        `torch_time_limit_ms`, `torch_memory_limit_bytes`: what one libtorch forward may take (0: no
+        limit; None: the library's defaults, DEFAULT_TORCH_TIME_LIMIT_MS and
+        DEFAULT_TORCH_MEMORY_LIMIT_BYTES).
         """
         path = os.fsencode(path)
-        self._load(lambda opts, out: lib.di_model_load_file(path, opts, out),
-                   num_threads, output_kind, engine, max_pixels, max_encoded_bytes)
+        opts = _load_options(num_threads, output_kind, engine, max_pixels, max_encoded_bytes, trust_model,
+                             max_jpeg_scans, torch_time_limit_ms, torch_memory_limit_bytes)
+        self._load(lambda out: lib.di_model_load_file(path, ctypes.byref(opts), out))
 
     @classmethod
-    def from_bytes(cls, data, num_threads: int = 0, output_kind=None, engine=Engine.AUTO,
-                   max_pixels: Optional[int] = None, max_encoded_bytes: Optional[int] = None) -> "Model":
+    def from_bytes(cls, data, *args, **kwargs) -> "Model":
         """Loads a model from the bytes of a model file; the options are Model()'s."""
         data = bytes(memoryview(data))
+        opts = _load_options(*args, **kwargs)
         model = cls.__new__(cls)
-        model._load(lambda opts, out: lib.di_model_load_memory(data, len(data), opts, out),
-                    num_threads, output_kind, engine, max_pixels, max_encoded_bytes)
+        model._load(lambda out: lib.di_model_load_memory(data, len(data), ctypes.byref(opts), out))
         return model
 
-    def _load(self, load, num_threads, output_kind, engine, max_pixels, max_encoded_bytes):
+    def _load(self, load):
         self._handle = None  # set first, so that close() and __del__ work if loading fails
         self._calls = 0
         self._idle = threading.Condition()
-        opts = lib.di_load_options_default()  # struct_size and the defaults of every field
-        opts.num_threads = _c_int(num_threads, "num_threads", *_INT32)
-        opts.output_kind = OutputKind._coerce(OutputKind.AUTO if output_kind is None else output_kind)
-        opts.engine = Engine._coerce(engine)
-        if max_pixels is not None:
-            opts.max_pixels = _c_int(max_pixels, "max_pixels", *_UINT64)
-        if max_encoded_bytes is not None:
-            opts.max_encoded_bytes = _c_int(max_encoded_bytes, "max_encoded_bytes", *_UINT64)
         handle = ctypes.POINTER(di_model)()
-        _check(load(ctypes.byref(opts), ctypes.byref(handle)))
+        _check(load(ctypes.byref(handle)))
         self._handle = handle
         self._info = self._read_info()
 

@@ -27,6 +27,12 @@ DI_ERR_INTERNAL = -100
 DI_DEFAULT_MAX_PIXELS = 178956970
 DI_DEFAULT_MAX_ENCODED_BYTES = 1073741824
 DI_MAX_BATCH = 65536
+# Since 1.3.
+DI_LOAD_TRUSTED_MODEL = 1
+DI_DEFAULT_MAX_JPEG_SCANS = 100
+DI_MAX_JPEG_SCANS = 65535
+DI_DEFAULT_TORCH_TIME_LIMIT_MS = 30000
+DI_DEFAULT_TORCH_MEMORY_LIMIT_BYTES = 2147483648
 
 
 # C enums are int-sized on every platform the library supports; struct fields holding
@@ -49,6 +55,11 @@ class di_load_options(ctypes.Structure):
         ("max_encoded_bytes", ctypes.c_uint64),
         # Since 1.2 (NULL: the default compiled-model cache directory):
         ("cache_dir", ctypes.c_char_p),
+        # Since 1.3:
+        ("flags", ctypes.c_uint32),
+        ("max_jpeg_scans", ctypes.c_uint32),
+        ("torch_time_limit_ms", ctypes.c_uint32),
+        ("torch_memory_limit_bytes", ctypes.c_uint64),
     ]
 
 

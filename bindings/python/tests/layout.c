@@ -29,6 +29,10 @@ int main(void) {
     FIELD(di_load_options, max_pixels);
     FIELD(di_load_options, max_encoded_bytes);
     FIELD(di_load_options, cache_dir);
+    FIELD(di_load_options, flags);
+    FIELD(di_load_options, max_jpeg_scans);
+    FIELD(di_load_options, torch_time_limit_ms);
+    FIELD(di_load_options, torch_memory_limit_bytes);
 
     STRUCT(di_model_info);
     FIELD(di_model_info, struct_size);
@@ -113,5 +117,10 @@ int main(void) {
     VALUE(DI_DEFAULT_MAX_PIXELS);
     VALUE(DI_DEFAULT_MAX_ENCODED_BYTES);
     VALUE(DI_ABI_VERSION);
+    VALUE(DI_LOAD_TRUSTED_MODEL);
+    VALUE(DI_DEFAULT_MAX_JPEG_SCANS);
+    VALUE(DI_MAX_JPEG_SCANS);
+    VALUE(DI_DEFAULT_TORCH_TIME_LIMIT_MS);
+    VALUE(DI_DEFAULT_TORCH_MEMORY_LIMIT_BYTES);
     return 0;
 }

@@ -338,6 +338,8 @@ def test_structs_the_library_fills_have_the_mirrors_sizes():
     assert _lib.lib.di_predict_options_default().num_threads == 0
     opts = _lib.lib.di_load_options_default()
     assert (opts.max_pixels, opts.max_encoded_bytes) == (_lib.DI_DEFAULT_MAX_PIXELS, _lib.DI_DEFAULT_MAX_ENCODED_BYTES)
+    assert (opts.flags, opts.max_jpeg_scans, opts.torch_time_limit_ms, opts.torch_memory_limit_bytes) == (
+        0, _lib.DI_DEFAULT_MAX_JPEG_SCANS, _lib.DI_DEFAULT_TORCH_TIME_LIMIT_MS, _lib.DI_DEFAULT_TORCH_MEMORY_LIMIT_BYTES)
 
 
 # --- errors -----------------------------------------------------------------------------------
@@ -700,6 +702,19 @@ def test_model_info_has_the_limits_and_threads(compiled):
     with Model.from_bytes(DIMODEL.read_bytes(), num_threads=1, max_pixels=77) as m:
         assert (m.info.num_threads, m.info.max_pixels) == (1, 77)
         assert m.info.max_encoded_bytes == digitinfer.DEFAULT_MAX_ENCODED_BYTES
+
+
+def test_load_options_of_1_3_reach_the_library():
+    """The 1.3 options are range-checked by the library: out-of-range values are its errors, not ours."""
+    with Model(DIMODEL, trust_model=True, max_jpeg_scans=5, torch_time_limit_ms=0, torch_memory_limit_bytes=0) as m:
+        assert m.info.num_classes == 10
+    with pytest.raises(Error) as excinfo:
+        Model(DIMODEL, max_jpeg_scans=0)
+    assert_status(excinfo, "DI_ERR_INVALID_ARGUMENT")
+    assert "max_jpeg_scans 0" in str(excinfo.value)
+    with pytest.raises(Error) as excinfo:
+        Model.from_bytes(DIMODEL.read_bytes(), max_jpeg_scans=_lib.DI_MAX_JPEG_SCANS + 1)
+    assert_status(excinfo, "DI_ERR_INVALID_ARGUMENT")
 
 
 def test_max_pixels_below_an_images_size_is_a_decode_error(compiled):
