@@ -3,12 +3,16 @@
 #include "model_handle.hpp"
 #include "versioned_struct.hpp"
 #include "core/read_file.hpp"
+#include "engine/fork_safety.hpp"
 
 #include <fstream>
 
 using namespace digitinfer::core;
 
 namespace {
+
+// di_model_load_file reads at most this (digitinfer.h): the reference model is 1.2 MB.
+constexpr std::size_t kMaxModelFileBytes = std::size_t(1) << 30;
 
 di_model *load(const std::string &bytes, const di_load_options *opts) {
     const di_load_options o = read_versioned(opts, di_load_options_default(), "di_load_options");
@@ -35,7 +39,8 @@ di_model *load(const std::string &bytes, const di_load_options *opts) {
     options.torch_memory_limit_bytes = o.torch_memory_limit_bytes;
     options.output = static_cast<di_output_kind>(o.output_kind);
     options.engine = static_cast<di_engine>(o.engine);
-    options.threads = o.num_threads;
+    // A forked child runs single-threaded (engine/fork_safety.hpp); a TorchScript load sets libtorch's count.
+    options.threads = digitinfer::engine::in_forked_child() ? 1 : o.num_threads;
     if (o.cache_dir) options.cache_dir = std::string(o.cache_dir);
     const DecodeLimits limits{std::size_t(o.max_pixels), std::size_t(o.max_encoded_bytes), o.max_jpeg_scans};
     auto model = std::make_unique<di_model>();
@@ -68,7 +73,7 @@ di_status di_model_load_file(const char *path, const di_load_options *opts, di_m
     return guarded([&] {
         require(path, "path");
         require(out, "out");
-        *out = load(read_file(path), opts);
+        *out = load(read_file(path, kMaxModelFileBytes), opts);
     });
 }
 
@@ -82,7 +87,9 @@ di_status di_model_load_memory(const void *data, size_t size, const di_load_opti
     });
 }
 
-void di_model_free(di_model *model) { delete model; }
+void di_model_free(di_model *model) {
+    if (model && model->live == di_model::kLive) delete model;  // a second free is a no-op (mostly: digitinfer.h)
+}
 
 di_model_info di_model_info_default(void) {
     di_model_info i{};
@@ -92,7 +99,7 @@ di_model_info di_model_info_default(void) {
 
 di_status di_model_get_info(const di_model *model, di_model_info *out) {
     return guarded([&] {
-        require(model, "model");
+        require_model(model);
         require(out, "out");
         const Metadata &m = model->pipeline->metadata();
         di_model_info info = di_model_info_default();
@@ -120,7 +127,7 @@ di_status di_model_get_info(const di_model *model, di_model_info *out) {
 
 di_status di_model_export_native(const di_model *model, const char *path) {
     return guarded([&] {
-        require(model, "model");
+        require_model(model);
         require(path, "path");
         const auto file = model->pipeline->network().native_model_file();
         if (!file)
@@ -135,7 +142,7 @@ di_status di_model_export_native(const di_model *model, const char *path) {
 di_status di_model_get_label(const di_model *model, int32_t index, const char **out) {
     if (out) *out = nullptr;
     return guarded([&] {
-        require(model, "model");
+        require_model(model);
         require(out, "out");
         const auto &labels = model->pipeline->metadata().labels;
         if (index < 0 || std::size_t(index) >= labels.size())

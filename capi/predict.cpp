@@ -51,7 +51,7 @@ di_status di_model_predict_tensor(const di_model *model, const float *data, size
 di_status di_model_preprocess_encoded(const di_model *model, const void *data, size_t size, uint8_t *image,
                                       size_t image_capacity, float *tensor, size_t tensor_capacity) {
     return guarded([&] {
-        require(model, "model");
+        require_model(model);
         require(data, "data");
         const Pipeline &p = *model->pipeline;
         if (image && image_capacity < p.image_size())

@@ -56,7 +56,7 @@ inline void check_tensor_floats(const Pipeline &p, std::size_t num_floats, std::
 template <class Out, class Predict>
 di_status run_predict(const di_model *model, std::size_t count, const Out *out, Predict predict) {
     return guarded([&] {
-        require(model, "model");
+        require_model(model);
         const ResultArrays arrays = result_arrays(out);
         if (count == 0) fail(DI_ERR_INVALID_ARGUMENT, "count is 0");
         if (count > DI_MAX_BATCH)

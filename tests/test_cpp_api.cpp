@@ -8,7 +8,12 @@
 #include <limits>
 #include <new>
 #include <string>
+#include <thread>
 #include <type_traits>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "digitinfer/digitinfer.hpp"
 #include "support.hpp"
@@ -71,6 +76,40 @@ TEST_CASE("C++ errors carry the C status", "[cpp]") {
     CHECK_THROWS_AS(empty.info(), digitinfer::Error);  // an empty handle is refused, not dereferenced
 }
 
+namespace {
+di_status read_file_status(const std::string &path, uint64_t max_bytes = DI_DEFAULT_MAX_ENCODED_BYTES) {
+    try {
+        digitinfer::read_file(path, max_bytes);
+        return DI_OK;
+    } catch (const digitinfer::Error &e) {
+        return e.code();
+    }
+}
+}  // namespace
+
+TEST_CASE("C++ read_file reads regular files only, up to a limit", "[cpp]") {
+    const std::string image = testing::repo_path("examples/images/digit-7.png");
+    const uint64_t size = digitinfer::read_file(image).size();
+    CHECK(size > 100);
+    CHECK(read_file_status(image, size) == DI_OK);
+    CHECK(read_file_status(image, size - 1) == DI_ERR_IO);
+    CHECK(read_file_status(testing::repo_path("examples/images")) == DI_ERR_IO);  // a directory
+    // A FIFO would block the open until a writer comes; /dev/zero never ends: both refused unread.
+    const std::string fifo = std::string(DIGITINFER_BINARY_DIR) + "/cpp-read-file.fifo";
+    ::unlink(fifo.c_str());
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    std::thread writer([&] {  // so that an implementation that opens it reads EOF instead of hanging
+        if (const int fd = ::open(fifo.c_str(), O_WRONLY); fd >= 0) ::close(fd);
+    });
+    CHECK(read_file_status(fifo) == DI_ERR_IO);
+    // A reader of our own, kept open until the writer is done, lets its open return whenever it runs.
+    const int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+    writer.join();
+    if (reader >= 0) ::close(reader);
+    ::unlink(fifo.c_str());
+    CHECK(read_file_status("/dev/zero") == DI_ERR_IO);
+}
+
 TEST_CASE("version() matches the header", "[cpp]") { CHECK(digitinfer::version() == DI_VERSION_STRING); }
 
 // ---------------------------------------------------------------- 1.1: cached description, predict_into,
@@ -128,6 +167,17 @@ void operator delete(void *p) noexcept { std::free(p); }
 void operator delete[](void *p) noexcept { std::free(p); }
 void operator delete(void *p, std::size_t) noexcept { std::free(p); }
 void operator delete[](void *p, std::size_t) noexcept { std::free(p); }
+// The nothrow forms too (Catch2 uses them): else they come from the runtime, whose delete is not free.
+void *operator new(std::size_t size, const std::nothrow_t &) noexcept {
+    try {
+        return counted_new(size);
+    } catch (const std::bad_alloc &) {
+        return nullptr;
+    }
+}
+void *operator new[](std::size_t size, const std::nothrow_t &n) noexcept { return operator new(size, n); }
+void operator delete(void *p, const std::nothrow_t &) noexcept { std::free(p); }
+void operator delete[](void *p, const std::nothrow_t &) noexcept { std::free(p); }
 
 // The cached values are those of info(), for `path`'s model, and follow the handle.
 static void check_cached_description(const std::string &path) {

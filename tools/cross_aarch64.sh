@@ -29,7 +29,7 @@ t0=$(date +%s)
 # ------------------------------------------------------------- packages
 host_packages=(g++-aarch64-linux-gnu qemu-user cmake ninja-build pkg-config
                nlohmann-json3-dev catch2 libstb-dev libcli11-dev)  # these four: header-only, any arch
-arm64_packages=(libturbojpeg0-dev:arm64 libdeflate-dev:arm64 zlib1g-dev:arm64)  # zlib: the CLI
+arm64_packages=(libjpeg62-turbo-dev:arm64 libdeflate-dev:arm64 zlib1g-dev:arm64)  # zlib: the CLI
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 missing=()
 for p in "${host_packages[@]}" "${arm64_packages[@]}"; do installed "$p" || missing+=("$p"); done

@@ -16,16 +16,21 @@ for arg in "$@"; do
 done
 packages=(
   build-essential cmake ninja-build pkg-config
-  libstb-dev libturbojpeg0-dev libdeflate-dev zlib1g-dev  # image decoders
+  libstb-dev libjpeg62-turbo-dev libdeflate-dev zlib1g-dev  # image decoders (JPEG: libjpeg-turbo's libjpeg API)
   nlohmann-json3-dev libcli11-dev             # JSON, command lines
   libboost-dev libspdlog-dev prometheus-cpp-dev  # digitinfer-server: Beast/Asio, logs, metrics
 )
 if [ "$with_tests" = 1 ]; then
   packages+=(
     catch2 python3-pytest                     # the C++ and the Python bindings' tests
-    libbenchmark-dev libpng-dev               # bench/ (DIGITINFER_BUILD_BENCHMARKS=ON)
+    libbenchmark-dev                          # bench/ (DIGITINFER_BUILD_BENCHMARKS=ON)
+    libpng-dev libturbojpeg0                  # libpng: the PNG differential check; libturbojpeg: tools/format_corpus.py
     python3-requests prometheus               # the server's tests: the Python client, promtool
     chromium                                  # the drawing page's test (with puppeteer-core from npm)
+    clang                                     # the libFuzzer build (tools/test.sh fuzz)
+    libclang-rt-14-dev                        # clang's libFuzzer, ASan and UBSan runtimes
+    libomp-14-dev                             # OpenMP for clang (the engine's and preprocessing's teams)
+    valgrind                                  # memcheck on the C API tests (tools/test.sh valgrind)
   )
   # Node.js may come from elsewhere (NodeSource ships npm inside nodejs): Debian's only when absent.
   command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)

@@ -198,6 +198,11 @@ def _lzw_uncompressed(indices, min_code_size):
             codes.append(clear)
         codes.append(int(v))
     codes.append(end)
+    return bytes([min_code_size]) + pack_lzw_codes(codes, width)
+
+
+def pack_lzw_codes(codes, width):
+    """GIF LZW codes of `width` bits, LSB first, in sub-blocks of up to 255 bytes, then the terminator."""
     acc = nbits = 0
     out = bytearray()
     for c in codes:
@@ -209,11 +214,8 @@ def _lzw_uncompressed(indices, min_code_size):
             nbits -= 8
     if nbits:
         out.append(acc & 0xFF)
-    blocks = bytearray([min_code_size])
-    for i in range(0, len(out), 255):
-        chunk = out[i:i + 255]
-        blocks += bytes([len(chunk)]) + chunk
-    return bytes(blocks + b"\0")
+    blocks = b"".join(bytes([len(out[i:i + 255])]) + out[i:i + 255] for i in range(0, len(out), 255))
+    return blocks + b"\0"
 
 
 def _gif_palette(colors):

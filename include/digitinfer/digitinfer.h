@@ -45,6 +45,18 @@
  * cores), or di_predict_options.num_threads for that call. A server that
  * calls from many threads at once should load with num_threads = 1 (or pass
  * 1 per call): with 0, every concurrent call starts a team of all cores.
+ *
+ * fork()
+ * ------
+ * A process may fork() after using the library (a server preloading its
+ * model, Python multiprocessing with the "fork" start method): the child's
+ * models keep working, but every call in the child runs on the calling
+ * thread alone, whatever num_threads says, and models loaded in the child
+ * load with one thread. (The OpenMP thread pools, the library's and
+ * libtorch's, do not survive fork(); the library registers a pthread_atfork
+ * handler when it is loaded to switch the child to one thread.) fork() while
+ * another thread of the parent is inside a DigitInfer call is undefined, as
+ * for most libraries. The parent is unaffected.
  */
 #ifndef DIGITINFER_DIGITINFER_H
 #define DIGITINFER_DIGITINFER_H
@@ -215,7 +227,12 @@ DI_API di_load_options di_load_options_default(void);
 /**
  * Loads a model from a file: TorchScript (traced or scripted; libtorch is
  * loaded on first use, unless the compiled-model cache has the file) or a
- * .dimodel made by di_model_export_native.
+ * .dimodel made by di_model_export_native. `path` must name a regular file of
+ * at most 1 GiB: a directory, FIFO, socket or device (/dev/zero) is refused
+ * with DI_ERR_IO without being read or waited for, and so is a larger file.
+ * A model whose metadata or weights are not finite (or whose mean and std are
+ * absurd), or that would need more than the native engine's budgets (memory
+ * per thread, weights, operations per image), is refused with DI_ERR_MODEL.
  * `opts` may be NULL (defaults). On success *out owns a model: free it with
  * di_model_free. The model is checked with one forward of a dummy
  * [1,C,H,W] input; it must return [1,num_classes].
@@ -235,7 +252,15 @@ DI_API di_status di_model_load_memory(const void *data, size_t size, const di_lo
  */
 DI_API di_status di_model_export_native(const di_model *model, const char *path);
 
-/** Frees a model. NULL is a no-op. */
+/**
+ * Frees a model. NULL is a no-op. Freeing clears a mark in the model that
+ * every call taking a model checks: a call on a freed model returns
+ * DI_ERR_INVALID_ARGUMENT ("not a live di_model") and a second free is a
+ * no-op, as long as the freed memory has not been reused. That catches most
+ * such mistakes but is no guarantee: a call on a pointer that never was a
+ * model, on a freed model whose memory now holds something else (another
+ * model, above all), or racing with di_model_free, is undefined behaviour.
+ */
 DI_API void di_model_free(di_model *model);
 
 /** Description of a loaded model. */
@@ -317,7 +342,7 @@ DI_API di_outputs di_outputs_default(void);
 /** Largest `count` of one predict call. */
 #define DI_MAX_BATCH 65536u
 
-/** Predicts one encoded image file. */
+/** Predicts one encoded image file. `data` NULL is DI_ERR_INVALID_ARGUMENT, even with `size` 0. */
 DI_API di_status di_model_predict_encoded(const di_model *model, const void *data, size_t size,
                                           const di_outputs *out);
 
@@ -325,7 +350,12 @@ DI_API di_status di_model_predict_encoded(const di_model *model, const void *dat
 DI_API di_status di_model_predict_encoded_batch(const di_model *model, const di_encoded_image *images,
                                                 size_t count, const di_outputs *out);
 
-/** Predicts one raw grayscale image (any size: it is resized like an encoded one). */
+/**
+ * Predicts one raw grayscale image (any size: it is resized like an encoded one). The image
+ * spans stride * (height - 1) + width bytes from `pixels`: a stride for which that overflows, or
+ * ends past the address space, is DI_ERR_INVALID_ARGUMENT (here and in every call taking
+ * di_gray_image).
+ */
 DI_API di_status di_model_predict_gray(const di_model *model, const di_gray_image *image,
                                        const di_outputs *out);
 

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <numeric>
@@ -44,11 +45,23 @@ inline void check(di_status status) {
 }
 }  // namespace detail
 
-/// The bytes of a file; throws Error(DI_ERR_IO) when it cannot be read.
-inline std::vector<uint8_t> read_file(const std::string &path) {
+/// The bytes of a regular file of at most `max_bytes` bytes; throws Error(DI_ERR_IO) when it cannot
+/// be read, is not a regular file (a FIFO would block, /dev/zero never ends) or is larger.
+inline std::vector<uint8_t> read_file(const std::string &path, uint64_t max_bytes = DI_DEFAULT_MAX_ENCODED_BYTES) {
+    std::error_code error;
+    const auto status = std::filesystem::status(path, error);
+    if (error) throw Error(DI_ERR_IO, "cannot open '" + path + "': " + error.message());
+    if (!std::filesystem::is_regular_file(status))
+        throw Error(DI_ERR_IO, "'" + path + "' is not a regular file (a directory, FIFO, socket or device)");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw Error(DI_ERR_IO, "cannot open '" + path + "'");
-    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::vector<uint8_t> bytes;
+    char chunk[65536];
+    while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {  // to the end, never past the limit
+        if (bytes.size() + uint64_t(in.gcount()) > max_bytes)
+            throw Error(DI_ERR_IO, "'" + path + "' is over the limit of " + std::to_string(max_bytes) + " bytes");
+        bytes.insert(bytes.end(), chunk, chunk + in.gcount());
+    }
     if (in.bad()) throw Error(DI_ERR_IO, "cannot read '" + path + "'");
     return bytes;
 }

@@ -1,6 +1,7 @@
 #include "core/network.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <thread>
 #include <vector>
@@ -110,16 +111,31 @@ std::optional<std::string> Network::native_model_file() const {
     return write_native_model({parts_.metadata, *parts_.plan});
 }
 
+std::string non_finite_scores(const float *scores, std::size_t n, std::size_t classes) {
+    const float *end = scores + n * classes;
+    const float *bad = std::find_if(scores, end, [](float v) { return !std::isfinite(v); });
+    if (bad == end) return "";
+    return std::string("the model produced ") + (std::isnan(*bad) ? "NaN" : "an infinite score") + " for image " +
+           std::to_string(std::size_t(bad - scores) / classes);
+}
+
 void Network::forward(const float *input, std::size_t n, float *output, int threads) const {
-    if (parts_.native) return parts_.native->forward(input, n, output, threads);
-    std::vector<float> &out = thread_scratch().torch_output;
-    std::string error;
-    int classes = 0;
-    if (const di_status s = parts_.torch->run(input, n, parts_.shape, out, classes, error); s != DI_OK) fail(s, error);
-    if (classes != parts_.num_classes)
-        fail(DI_ERR_INFERENCE, "model returned " + std::to_string(classes) + " classes after " +
-                                   std::to_string(parts_.num_classes) + " at load time");
-    std::memcpy(output, out.data(), out.size() * sizeof(float));
+    if (parts_.native) {
+        parts_.native->forward(input, n, output, threads);
+    } else {
+        std::vector<float> &out = thread_scratch().torch_output;
+        std::string error;
+        int classes = 0;
+        if (const di_status s = parts_.torch->run(input, n, parts_.shape, out, classes, error); s != DI_OK)
+            fail(s, error);
+        if (classes != parts_.num_classes)
+            fail(DI_ERR_INFERENCE, "model returned " + std::to_string(classes) + " classes after " +
+                                       std::to_string(parts_.num_classes) + " at load time");
+        std::memcpy(output, out.data(), out.size() * sizeof(float));
+    }
+    // Never DI_OK with NaN: a score that is not finite has no probability.
+    if (const std::string bad = non_finite_scores(output, n, std::size_t(parts_.num_classes)); !bad.empty())
+        fail(DI_ERR_INFERENCE, bad);
 }
 
 }  // namespace digitinfer::core

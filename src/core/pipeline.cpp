@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <exception>
 #include <mutex>
 #include <string>
@@ -9,6 +10,7 @@
 #include "common/failure.hpp"
 #include "core/postprocess.hpp"
 #include "core/scratch.hpp"
+#include "engine/fork_safety.hpp"
 #include "image/decode.hpp"
 #include "image/grayscale.hpp"
 #include "image/resize.hpp"
@@ -25,8 +27,8 @@ std::size_t Pipeline::image_size() const { return std::size_t(metadata().height)
 std::size_t Pipeline::tensor_size() const { return image_size() * std::size_t(metadata().channels); }
 
 void Pipeline::preprocess(const di_encoded_image &encoded, uint8_t *image) const {
-    if (encoded.size == 0) fail(DI_ERR_DECODE, "cannot decode image: no bytes");
     if (!encoded.data) fail(DI_ERR_INVALID_ARGUMENT, "image data is NULL");
+    if (encoded.size == 0) fail(DI_ERR_DECODE, "cannot decode image: no bytes");
     GrayImage gray = to_grayscale(decode_image(static_cast<const uint8_t *>(encoded.data), encoded.size, limits_));
     resize_bilinear_antialiased(gray.pixels.data(), gray.width, gray.height, std::size_t(gray.width), image,
                                 metadata().width, metadata().height);
@@ -40,6 +42,13 @@ void Pipeline::preprocess(const di_gray_image &gray, uint8_t *image) const {
                                           std::to_string(limits_.max_pixels) + " pixels)");
     if (gray.stride < std::size_t(gray.width))
         fail(DI_ERR_INVALID_ARGUMENT, "gray image stride " + std::to_string(gray.stride) + " is below its width");
+    // The image spans stride * (height - 1) + width bytes: no buffer holds more than PTRDIFF_MAX
+    // or ends past the address space (an overflowing span would read outside the caller's buffer).
+    const std::size_t width = std::size_t(gray.width), gaps = std::size_t(gray.height) - 1;
+    const bool spans = gaps == 0 || gray.stride <= (std::size_t(PTRDIFF_MAX) - width) / gaps;
+    if (!spans || gray.stride * gaps + width > UINTPTR_MAX - reinterpret_cast<std::uintptr_t>(gray.pixels))
+        fail(DI_ERR_INVALID_ARGUMENT, "gray image stride " + std::to_string(gray.stride) + " with " +
+                                          std::to_string(gray.height) + " rows spans more memory than there is");
     resize_bilinear_antialiased(gray.pixels, gray.width, gray.height, gray.stride, image, metadata().width,
                                 metadata().height);
 }
@@ -95,22 +104,25 @@ const float *Pipeline::predict_images(const Input *images, std::size_t count, in
     float *batch = at_least(thread_scratch().batch, count * tensor_size());
     FirstFailure first;
     if (threads <= 0) threads = network_->threads();
-    const int team = int(std::min<std::size_t>(count, std::size_t(threads)));
-#pragma omp parallel for num_threads(team) schedule(dynamic) if (team > 1)
-    for (long i = 0; i < long(count); ++i) {
-        float *tensor = batch + std::size_t(i) * tensor_size();
+    auto prepare = [&](std::size_t i) {
+        float *tensor = batch + i * tensor_size();
         try {
             uint8_t *image = at_least(thread_scratch().image, image_size());
             preprocess(images[i], image);
             normalize(image, tensor);
         } catch (...) {
-            if (!outcomes) {
-                first.record(std::size_t(i));
-                continue;
-            }
+            if (!outcomes) return first.record(i);
             record_outcome(outcomes[i]);
             std::fill(tensor, tensor + tensor_size(), 0.0f);  // a valid input; its row is ignored
         }
+    };
+    // No team at all in a forked child: its OpenMP pool is gone (engine/fork_safety.hpp).
+    const int team = engine::in_forked_child() ? 1 : int(std::min<std::size_t>(count, std::size_t(threads)));
+    if (team <= 1) {
+        for (std::size_t i = 0; i < count; ++i) prepare(i);
+    } else {
+#pragma omp parallel for num_threads(team) schedule(dynamic)
+        for (long i = 0; i < long(count); ++i) prepare(std::size_t(i));
     }
     first.rethrow(count);
     return forward(batch, count, threads);

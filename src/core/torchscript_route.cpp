@@ -21,14 +21,18 @@ std::string shape_text(const TorchShape &s) {
     return "[N, " + std::to_string(s.channels) + ", " + std::to_string(s.height) + ", " + std::to_string(s.width) + "]";
 }
 
-// Runs the module on n images at load time: a failure is the model's fault.
+// Runs the module on n images at load time: a failure is the model's fault, running past a
+// budget and producing non-finite scores included.
 std::vector<float> probe(const TorchModule &module, const float *input, std::size_t n, const TorchShape &shape,
                          int &classes) {
     std::vector<float> out;
     std::string error;
     const di_status s = module.run(input, n, shape, out, classes, error);
     if (s == DI_ERR_INFERENCE) fail(DI_ERR_MODEL, "model rejects input " + shape_text(shape) + ": " + error);
+    if (s == DI_ERR_OUT_OF_MEMORY) fail(DI_ERR_MODEL, "model fails the load-time check: " + error);
     if (s != DI_OK) fail(s, error);
+    if (const std::string bad = non_finite_scores(out.data(), n, std::size_t(classes)); !bad.empty())
+        fail(DI_ERR_MODEL, "model fails the load-time check: " + bad);
     return out;
 }
 
@@ -93,8 +97,9 @@ bool optimize(TorchModule &torch, const TorchShape &shape, std::string &note) {
     int classes = 0;
     const std::vector<float> expected = probe(torch, x.data(), kProbes, shape, classes);
     std::string error;
-    if (torch.optimize(shape, error) != DI_OK) {  // its own message is an internal assert at best
+    if (const di_status s = torch.optimize(shape, error); s != DI_OK) {
         note = "libtorch's optimize_for_inference fails on this graph, so it runs as loaded";
+        if (s != DI_ERR_MODEL) note += " (" + error + ")";  // a budget; a DI_ERR_MODEL is an internal assert at best
         return false;
     }
     const double d = max_difference(expected, probe(torch, x.data(), kProbes, shape, classes), 0, expected.size());
@@ -130,7 +135,9 @@ std::unique_ptr<engine::Engine> native_engine(NetworkParts &parts, std::string &
 NetworkParts load_torchscript(const std::string &bytes, const NetworkOptions &options) {
     NetworkParts parts;
     std::string error;
-    if (const di_status s = torch_plugin()(bytes, options.threads, parts.torch, error); s != DI_OK) fail(s, error);
+    const TorchOpenOptions open_options{options.threads, options.trusted, options.torch_time_limit_ms,
+                                        options.torch_memory_limit_bytes};
+    if (const di_status s = torch_plugin()(bytes, open_options, parts.torch, error); s != DI_OK) fail(s, error);
     Metadata &meta = parts.metadata;
     if (!parts.torch->metadata_json().empty()) meta = parse_metadata(parts.torch->metadata_json());
     parts.shape = {meta.channels, meta.height, meta.width};
@@ -145,8 +152,15 @@ NetworkParts load_torchscript(const std::string &bytes, const NetworkOptions &op
         fail(DI_ERR_MODEL, "metadata lists " + std::to_string(meta.labels.size()) + " labels but the model has " +
                                std::to_string(classes) + " classes");
     for (int i = int(meta.labels.size()); i < classes; ++i) meta.labels.push_back(std::to_string(i));
-    if (options.output != DI_OUTPUT_AUTO) meta.output = options.output;
-    if (meta.output == DI_OUTPUT_AUTO) meta.output = detect_output_kind(row);
+    if (options.output != DI_OUTPUT_AUTO) {
+        meta.output = options.output;  // the caller's reading of the scores, whatever they are
+    } else if (meta.output == DI_OUTPUT_AUTO) {
+        meta.output = detect_output_kind(row);
+    } else if (meta.output != DI_OUTPUT_LOGITS && detect_output_kind(row) != meta.output) {
+        // Else its "probabilities" would not sum to 1.
+        fail(DI_ERR_MODEL, std::string("the model's metadata says it returns ") + di_output_kind_name(meta.output) +
+                               ", but its scores for a blank image are not: declare \"logits\" (or pass output_kind)");
+    }
 
     if (options.engine == DI_ENGINE_AUTO || options.engine == DI_ENGINE_NATIVE) {
         std::string why;

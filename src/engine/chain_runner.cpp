@@ -131,11 +131,7 @@ void ChainRunner::build(const Plan &plan, const std::vector<ChainLayer> &chain, 
     act = plan.output;
 
     std::vector<float> packed;  // blocks start at multiples of kAlign
-    auto append = [&](std::size_t n) {
-        const std::size_t off = packed.size();
-        packed.resize(off + round_up(n, kAlign), 0.0f);
-        return off;
-    };
+    auto append = [&](std::size_t n) { return append_block(packed, n); };
 
     // Current activation shape: c real channels, cs floats per pixel (spatial stage).
     int c = C, h = H, w = W, cs = C;
@@ -188,7 +184,9 @@ void ChainRunner::build(const Plan &plan, const std::vector<ChainLayer> &chain, 
             // Rows of the packed weight, and which torch input feature each is (-1: padding).
             const bool hwc = first && !sops.empty();
             op.K = hwc ? h * w * cs : lin.in_features;
-            if (std::uint64_t(op.K) * op.Np > kMaxFloats) invalid("Linear too large");
+            if (std::uint64_t(op.K) * op.Np > kMaxFloats)
+                invalid("Linear weight needs " + std::to_string(std::uint64_t(op.K) * op.Np) +
+                        " floats packed, over the engine's limit of " + std::to_string(kMaxFloats) + " per tensor");
             std::vector<int> source(std::size_t(op.K));
             for (int r = 0; r < op.K; ++r) {
                 if (!hwc) {
@@ -239,7 +237,9 @@ void ChainRunner::build(const Plan &plan, const std::vector<ChainLayer> &chain, 
     off_da = place(std::size_t(kGroup) * d_max);
     off_db = place(std::size_t(kGroup) * d_max);
     total = at;
+    check_scratch(total);
 
+    scratch_floats = total, packed_floats = packed.size();
     float *p = params.reserve(packed.size());
     std::copy(packed.begin(), packed.end(), p);
 }

@@ -36,6 +36,20 @@ void activate(const float *in, std::size_t n, float *out, Activation act) {
     }
 }
 
+std::size_t append_block(std::vector<float> &packed, std::size_t n) {
+    const std::size_t off = packed.size(), size = off + round_up(n, kAlign);
+    if (size > kMaxPackedFloats)
+        invalid("the packed weights need over " + std::to_string(kMaxPackedFloats) + " floats, the engine's limit");
+    packed.resize(size, 0.0f);
+    return off;
+}
+
+void check_scratch(std::size_t floats) {
+    if (floats > kMaxScratchFloats)
+        invalid("needs " + std::to_string(floats) + " floats of scratch per thread, over the engine's limit of " +
+                std::to_string(kMaxScratchFloats));
+}
+
 void pack_conv(const float *weight, int out_c, int in_c, int kh, int kw, int in_cs, int out_cs, int panel, float *dst) {
     const std::size_t J = std::size_t(kw) * in_cs, P = std::size_t(panel);
     for (std::size_t ps = 0; ps < std::size_t(out_cs); ps += P) {
@@ -80,6 +94,8 @@ std::size_t Engine::num_inputs() const { return impl_->runner->in_size; }
 std::size_t Engine::num_outputs() const { return impl_->runner->n_out; }
 Isa Engine::isa() const { return impl_->runner->kernels->isa; }
 double Engine::flops_per_image() const { return impl_->runner->flops; }
+std::size_t Engine::scratch_floats() const { return impl_->runner->scratch_floats; }
+std::size_t Engine::packed_floats() const { return impl_->runner->packed_floats; }
 bool Engine::is_chain() const { return impl_->chain; }
 
 }  // namespace digitinfer::engine

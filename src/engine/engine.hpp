@@ -31,7 +31,9 @@ Isa default_isa();
 class Engine {
 public:
     // Throws std::invalid_argument if the plan is not valid (shapes.hpp: sizes
-    // that don't fit, weights of the wrong length, tensors too large, ...).
+    // that don't fit, weights of the wrong length, non-finite weights, ...) or
+    // is over one of the engine's budgets (budgets.hpp: tensor, scratch and
+    // packed-weight sizes, operations per image).
     static std::unique_ptr<Engine> create(const Plan &plan);
     // The same at a given level, lowered to what the CPU supports (tests, benchmarks).
     static std::unique_ptr<Engine> create(const Plan &plan, Isa isa);
@@ -51,6 +53,8 @@ public:
     std::size_t num_outputs() const;           // features per image
     Isa isa() const;                           // the level the kernels run at
     double flops_per_image() const;            // 2 x multiply-adds of the layers
+    std::size_t scratch_floats() const;        // scratch a forward needs on each thread it uses
+    std::size_t packed_floats() const;         // the weights as the kernels read them
     bool is_chain() const;                     // runs on the chain fast path (runner.hpp)
 
 private:

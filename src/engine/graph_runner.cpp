@@ -25,8 +25,6 @@
 namespace digitinfer::engine::detail {
 namespace {
 
-constexpr std::size_t kMaxScratchFloats = std::size_t(1) << 28;
-
 struct Tensor {
     TensorShape shape;
     int cs = 0;              // spatial: floats per pixel; flat: floats per row
@@ -89,11 +87,7 @@ void GraphRunner::build(const Plan &plan, Isa isa) {
     act_ = plan.output;
 
     std::vector<float> packed;
-    auto append = [&](std::size_t n) {
-        const std::size_t off = packed.size();
-        packed.resize(off + round_up(n, kAlign), 0.0f);
-        return off;
-    };
+    auto append = [&](std::size_t n) { return append_block(packed, n); };
     auto padded = [&](int c) { return int(round_up(std::size_t(c), std::size_t(V))); };
     std::size_t at = 0, pad_max = 0, cols_max = 0;
     std::vector<std::size_t> flat_sizes;  // per flat tensor, floats per row
@@ -252,8 +246,8 @@ void GraphRunner::build(const Plan &plan, Isa isa) {
     off_cols_ = at;
     at += round_up(cols_max, kAlign);
     total_ = at;
-    // Every tensor is within kMaxFloats; so many of them need not be.
-    if (total_ > kMaxScratchFloats) invalid("needs more than 1 GiB of scratch per thread");
+    check_scratch(total_);  // every tensor is within kMaxFloats; so many of them need not be
+    scratch_floats = total_, packed_floats = packed.size();
     std::copy(packed.begin(), packed.end(), params_.reserve(packed.size()));
 }
 

@@ -17,14 +17,14 @@
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
+#include "budgets.hpp"
+#include "fork_safety.hpp"
 #include "kernels.hpp"
 
 namespace digitinfer::engine::detail {
 
-// Per tensor, as the plan states it (padding to the vector width can add up to 16x): bounds the
-// scratch a small hostile plan can demand (docs/robustness.md) and keeps sizes in int range.
-constexpr std::uint64_t kMaxFloats = std::uint64_t(1) << 24;
 constexpr int kGroup = 16;           // images per dense group
 constexpr std::size_t kAlign = 16;   // floats: 64 bytes
 
@@ -64,8 +64,11 @@ AlignedFloats &thread_scratch();
 void activate(const float *in, std::size_t n, float *out, Activation act);
 
 // Runs fn(thread, threads) on `threads` OpenMP threads; rethrows the first exception.
+// On the calling thread alone (fn(0, 1)) for one thread or in a forked child, whose
+// OpenMP pool is gone (fork_safety.hpp).
 template <class Fn>
 void parallel(int threads, Fn &&fn) {
+    if (threads <= 1 || in_forked_child()) return fn(0, 1);
     std::exception_ptr error;
     std::mutex mutex;
 #pragma omp parallel num_threads(threads)
@@ -79,6 +82,12 @@ void parallel(int threads, Fn &&fn) {
     }
     if (error) std::rethrow_exception(error);
 }
+
+// Appends a block of n zeros to the packed weights (blocks start at multiples of kAlign);
+// returns its offset. Throws invalid_argument, before growing, past kMaxPackedFloats.
+std::size_t append_block(std::vector<float> &packed, std::size_t n);
+// Throws invalid_argument when a runner's scratch per thread is over kMaxScratchFloats.
+void check_scratch(std::size_t floats);
 
 // Packs torch convolution weights [out_c][in_c][kh][kw] into the kernels'
 // panels (kernels.hpp) for an input with channel stride in_cs; `dst` holds
@@ -94,6 +103,7 @@ public:
     const Kernels *kernels = nullptr;
     std::size_t in_size = 0, n_out = 0;
     double flops = 0;
+    std::size_t scratch_floats = 0, packed_floats = 0;  // per thread; the packed weights
 };
 
 // The chain runner for `plan`, or nullptr when the plan is not a chain it runs.

@@ -1,17 +1,24 @@
 #include "shapes.hpp"
 
+#include <cmath>
+#include <cstdio>
 #include <cstdint>
 #include <stdexcept>
 #include <type_traits>
 
+#include "budgets.hpp"
+
 namespace digitinfer::engine {
 namespace {
 
-// Per tensor and per weight (padding to the vector width can add up to 16x): bounds the
-// scratch a small hostile plan can demand (docs/robustness.md) and keeps sizes in int range.
-constexpr std::uint64_t kMaxFloats = std::uint64_t(1) << 24;
 constexpr std::size_t kMaxNodes = 4096;
 constexpr int kMaxDimension = 1 << 16;
+
+std::string short_number(double v) {  // 1.2e+10
+    char text[32];
+    std::snprintf(text, sizeof text, "%.3g", v);
+    return text;
+}
 
 struct Checker {
     std::string where;
@@ -29,16 +36,44 @@ struct Checker {
     }
     void bias(const std::vector<float> &b, int n) const {
         if (!b.empty()) count(b.size(), std::uint64_t(n), "bias");
+        finite(b, "bias");
+    }
+    // NaN or inf in a weight would only ever predict NaN.
+    void finite(const std::vector<float> &values, const char *what) const {
+        for (std::size_t i = 0; i < values.size(); ++i)
+            if (!std::isfinite(values[i]))
+                fail(std::string(what) + " value " + std::to_string(i) + " is " +
+                     (std::isnan(values[i]) ? "NaN" : "infinite"));
+    }
+    void finite(float v, const char *what) const {
+        if (!std::isfinite(v)) fail(std::string(what) + " is not finite");
     }
     void bounded(std::uint64_t floats, const char *what) const {
-        if (floats > kMaxFloats) fail(std::string(what) + " too large");
+        if (floats > kMaxFloats)
+            fail(std::string(what) + " needs " + std::to_string(floats) + " floats, over the engine's limit of " +
+                 std::to_string(kMaxFloats) + " per tensor");
+    }
+    // A spatial tensor as the runners store it, channels padded to the widest vector: at every
+    // ISA alike (a model that loads on one machine loads on all), and also where a runner keeps
+    // the input's channel count (a pooled input): a bound, not an exact size.
+    void bounded_padded(std::uint64_t c, std::uint64_t h, std::uint64_t w, const char *what) const {
+        const std::uint64_t cs = (c + kMaxVector - 1) / kMaxVector * kMaxVector;
+        if (cs * h * w > kMaxFloats)
+            fail(std::string(what) + " " + std::to_string(c) + "x" + std::to_string(h) + "x" + std::to_string(w) +
+                 " needs " + std::to_string(cs * h * w) + " floats with its channels padded to " +
+                 std::to_string(kMaxVector) + ", over the engine's limit of " + std::to_string(kMaxFloats) +
+                 " per tensor");
     }
     void spatial(const TensorShape &in) const {
         if (in.flat) fail("needs a [C, H, W] input, gets [" + std::to_string(in.c) + "] features");
     }
     void pointwise(const Pointwise &p) const {
         if (p.kind < Pointwise::Identity || p.kind > Pointwise::Hardswish) fail("unknown activation");
-        if (p.kind == Pointwise::Hardtanh && !(p.alpha <= p.beta)) fail("Hardtanh min above max");
+        if (p.kind == Pointwise::Hardtanh) {  // a clamp: an infinite bound is no bound
+            if (!(p.alpha <= p.beta)) fail("Hardtanh min above max, or NaN");
+        } else {
+            finite(p.alpha, "activation parameter alpha"), finite(p.beta, "activation parameter beta");
+        }
     }
     // Output size of a window of k taps (dilation d) at stride s over n + padding.
     int windows(int n, int pad_sum, int k, int d, int s, bool ceil_mode, int pad_begin) const {
@@ -65,12 +100,15 @@ struct Checker {
             std::uint64_t(c.out_channels) * (c.in_channels / c.groups) * c.kernel_h * c.kernel_w;
         bounded(wsize * c.groups, "weight");
         count(c.weight.size(), wsize, "weight");
+        finite(c.weight, "weight");
         bias(c.bias, c.out_channels);
         pointwise(c.activation);
         TensorShape out{false, c.out_channels,
                         windows(in.h, c.pad_top + c.pad_bottom, c.kernel_h, c.dilation_h, c.stride_h, false, 0),
                         windows(in.w, c.pad_left + c.pad_right, c.kernel_w, c.dilation_w, c.stride_w, false, 0)};
-        bounded(std::uint64_t(in.h + c.pad_top + c.pad_bottom) * (in.w + c.pad_left + c.pad_right) * in.c, "input");
+        if (c.pad_top || c.pad_left || c.pad_bottom || c.pad_right)  // the graph runner's zero-padded copy
+            bounded_padded(std::uint64_t(in.c), std::uint64_t(in.h) + c.pad_top + c.pad_bottom,
+                           std::uint64_t(in.w) + c.pad_left + c.pad_right, "zero-padded input");
         bounded(std::uint64_t(out.h) * out.w * c.kernel_h * c.kernel_w * in.c, "unrolled input");
         return out;
     }
@@ -90,7 +128,10 @@ struct Checker {
         if (in.size() > 1 && !std::holds_alternative<Add>(node.op) && !std::holds_alternative<Concat>(node.op))
             fail("takes one input");
         const TensorShape out = std::visit([&](const auto &op) { return (*this)(op, in); }, node.op);
-        bounded(out.size(), "output");
+        if (out.flat)
+            bounded(out.size(), "output");
+        else
+            bounded_padded(std::uint64_t(out.c), std::uint64_t(out.h), std::uint64_t(out.w), "output");
         return out;
     }
 
@@ -109,6 +150,7 @@ struct Checker {
             fail("expects " + std::to_string(l.in_features) + " input features, gets " + std::to_string(in[0].size()));
         bounded(std::uint64_t(l.out_features) * l.in_features, "weight");
         count(l.weight.size(), std::uint64_t(l.out_features) * l.in_features, "weight");
+        finite(l.weight, "weight");
         bias(l.bias, l.out_features);
         pointwise(l.activation);
         return {true, l.out_features};
@@ -116,6 +158,7 @@ struct Checker {
     TensorShape operator()(const BatchNorm &b, const std::vector<TensorShape> &in) const {
         count(b.scale.size(), std::uint64_t(in[0].c), "scale");
         count(b.shift.size(), std::uint64_t(in[0].c), "shift");
+        finite(b.scale, "scale"), finite(b.shift, "shift");
         return in[0];
     }
     TensorShape operator()(const Pointwise &p, const std::vector<TensorShape> &in) const {
@@ -144,6 +187,21 @@ struct Checker {
     }
 };
 
+// The node's share of kMaxOperations (budgets.hpp). A grouped convolution other
+// than a depthwise one runs as the block-diagonal ungrouped one (graph_runner.cpp).
+double operations(const Node &node, const std::vector<TensorShape> &in, const TensorShape &out) {
+    const double outputs = double(out.size());
+    if (const auto *c = std::get_if<Conv2d>(&node.op)) {
+        const bool depthwise = c->groups > 1 && c->groups == c->in_channels && c->out_channels == c->in_channels;
+        return 2.0 * outputs * c->kernel_h * c->kernel_w * (depthwise ? 1 : c->in_channels);
+    }
+    if (const auto *p = std::get_if<Pool2d>(&node.op)) return outputs * p->kernel_h * p->kernel_w;
+    if (std::holds_alternative<AdaptiveAvgPool2d>(node.op))  // bins overlap by at most a row and a column
+        return double(in[0].c) * (double(in[0].h) + out.h) * (double(in[0].w) + out.w);
+    if (const auto *l = std::get_if<Linear>(&node.op)) return 2.0 * l->in_features * l->out_features;
+    return outputs * double(in.size());
+}
+
 }  // namespace
 
 const char *op_name(const Op &op) {
@@ -164,6 +222,7 @@ std::vector<TensorShape> infer_shapes(const Plan &plan) {
         check.fail("unknown output activation");
     std::vector<TensorShape> shapes;
     shapes.reserve(plan.nodes.size());
+    double ops = double(input.size());
     for (std::size_t i = 0; i < plan.nodes.size(); ++i) {
         const Node &node = plan.nodes[i];
         check.where = "node " + std::to_string(i) + " (" + op_name(node.op) + "): ";
@@ -174,7 +233,12 @@ std::vector<TensorShape> infer_shapes(const Plan &plan) {
             in.push_back(j == kInput ? input : shapes[std::size_t(j)]);
         }
         shapes.push_back(check.node(node, in));
+        ops += operations(node, in, shapes.back());
     }
+    check.where.clear();
+    if (ops > kMaxOperations)
+        check.fail("needs " + short_number(ops) + " operations per image, over the engine's limit of " +
+                   short_number(kMaxOperations));
     return shapes;
 }
 

@@ -11,6 +11,9 @@ namespace {
 
 using nlohmann::json;
 
+constexpr double kMaxNormalization = 1e6;  // |mean| and |std| at most
+constexpr double kMinStd = 1e-6;           // |std| at least
+
 [[noreturn]] void bad(const std::string &what) { fail(DI_ERR_MODEL, std::string(kMetadataFile) + ": " + what); }
 
 int dimension(const json &input, const char *key, int fallback) {
@@ -21,12 +24,20 @@ int dimension(const json &input, const char *key, int fallback) {
     return v.get<int>();
 }
 
-// mean/std may be a number or a one-element list (torchvision's form).
-float scalar(const json &root, const char *key, float fallback) {
+// mean/std may be a number or a one-element list (torchvision's form), of
+// magnitude at most 1e6 (std: and at least 1e-6). Pixels are in [0, 1] when
+// normalized: real models use a mean in [0, 1] (or on a 0-255 scale) and a std
+// of 0.1-0.5 (or 255). Within these bounds the float32 mean and std are finite
+// and normal and normalized pixels stay below 2e12; outside them 1e300 is inf
+// as a float32 and 1e-45 a denormal whose reciprocal is inf.
+float scalar(const json &root, const char *key, float fallback, bool nonzero) {
     if (!root.contains(key)) return fallback;
     json v = root.at(key);
     if (v.is_array() && v.size() == 1) v = v[0];
-    if (!v.is_number() || !std::isfinite(v.get<double>())) bad(std::string(key) + " must be a finite number");
+    const double magnitude = v.is_number() ? std::fabs(v.get<double>()) : NAN;
+    if (!(magnitude <= kMaxNormalization && (!nonzero || magnitude >= kMinStd)))
+        bad(std::string(key) + (nonzero ? " must be a number whose magnitude is in [1e-6, 1e6]"
+                                        : " must be a number in [-1e6, 1e6]"));
     return v.get<float>();
 }
 
@@ -71,9 +82,8 @@ Metadata parse_metadata(const std::string &text) {
             m.height = dimension(input, "height", m.height);
             m.width = dimension(input, "width", m.width);
         }
-        m.mean = scalar(root, "mean", m.mean);
-        m.std = scalar(root, "std", m.std);
-        if (m.std == 0.0f) bad("std must not be 0");
+        m.mean = scalar(root, "mean", m.mean, false);
+        m.std = scalar(root, "std", m.std, true);
         if (root.contains("labels")) m.labels = root.at("labels").get<std::vector<std::string>>();
         if (root.contains("output")) m.output = output_kind(root.at("output").get<std::string>());
     } catch (const json::exception &e) {

@@ -2,12 +2,47 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
+#include "common/failure.hpp"
 #include "image/formats.hpp"
 
 namespace digitinfer::core {
+namespace {
+
+[[noreturn]] void bmp_failure(const std::string &what) { fail(DI_ERR_DECODE, "cannot decode BMP: " + what); }
+
+}  // namespace
 
 bool looks_like_bmp(const uint8_t *data, std::size_t size) { return size >= 2 && data[0] == 'B' && data[1] == 'M'; }
+
+// Pillow's BmpImagePlugin refuses what it has no unpacker for; stb_image reads some of it (a
+// compression of 2^31 or more as BI_RGB, any bit depth), and would decode what Pillow refuses.
+void check_bmp_header(const uint8_t *data, std::size_t size) {
+    if (size < 18) bmp_failure("file truncated in its header");
+    const uint32_t header = le32(data + 14);
+    if (header == 12) return;  // OS/2: refused later, as not supported
+    if (header != 40 && header != 64 && header != 108 && header != 124)
+        bmp_failure("unsupported BMP header type (" + std::to_string(header) + ")");
+    if (size < 14 + std::size_t(header)) bmp_failure("file truncated in its header");
+    const uint32_t bits = le16(data + 28), compression = le32(data + 30);
+    if (bits != 1 && bits != 4 && bits != 8 && bits != 16 && bits != 24 && bits != 32)
+        bmp_failure("unsupported BMP pixel depth (" + std::to_string(bits) + ")");
+    if (compression > 3) bmp_failure("unsupported BMP compression (" + std::to_string(compression) + ")");
+    if (compression != 3) return;
+    // BI_BITFIELDS: the masks inside a longer header, else right after the 40-byte one.
+    if (size < 54 + 12) bmp_failure("file truncated in its bitfield masks");
+    const uint32_t r = le32(data + 54), g = le32(data + 58), b = le32(data + 62);
+    const uint32_t a = header >= 56 ? le32(data + 66) : 0;
+    const bool supported =
+        bits == 32 ? (r == 0xFF0000 && g == 0xFF00 && b == 0xFF && (a == 0 || a == 0xFF000000)) ||
+                         (r == 0xFF000000 && g == 0xFF0000 && b == 0xFF00 && (a == 0 || a == 0xFF)) ||
+                         (r == 0xFF && g == 0xFF00 && b == 0xFF0000 && a == 0xFF000000) || (!r && !g && !b && !a)
+        : bits == 24 ? r == 0xFF0000 && g == 0xFF00 && b == 0xFF
+        : bits == 16 ? (r == 0xF800 && g == 0x7E0 && b == 0x1F) || (r == 0x7C00 && g == 0x3E0 && b == 0x1F)
+                     : false;
+    if (!supported) bmp_failure("unsupported BMP bitfields layout");
+}
 
 // stb_image reads the missing pixel data of a BMP or TGA as zeros: a 54-byte file could claim
 // 16384 x 16384 pixels, cost seconds and gigabytes, and decode as a black image where Pillow

@@ -9,6 +9,32 @@
 #include "image/formats.hpp"
 
 namespace digitinfer::core {
+namespace {
+
+// BMP and PNM through stb_image, after the checks it lacks.
+Image decode_with_stb(const uint8_t *data, std::size_t size, std::size_t max_pixels) {
+    const bool bmp = looks_like_bmp(data, size);
+    if (bmp) check_bmp_header(data, size);
+    else check_pnm_header(data, size);
+    int w = 0, h = 0;
+    stb_info(data, size, w, h);
+    // stb_image's info reports a top-down BMP's height as negative (its loader takes the absolute value).
+    if (bmp && h < 0 && h > INT_MIN) h = -h;
+    if (w <= 0 || h <= 0 || std::size_t(w) * std::size_t(h) > max_pixels)
+        fail(DI_ERR_DECODE, "cannot decode image: dimensions " + std::to_string(w) + "x" + std::to_string(h) +
+                                " are out of range (limit " + std::to_string(max_pixels) + " pixels)");
+    if (!bmp) return decode_pnm(data, size, w, h);
+    const std::size_t need = bmp_min_size(data, size, std::size_t(w), std::size_t(h));
+    if (need > size)
+        fail(DI_ERR_DECODE, "cannot decode image: file truncated (" + std::to_string(size) + " bytes, a " +
+                                std::to_string(w) + "x" + std::to_string(h) + " image needs " +
+                                std::to_string(need) + ")");
+    Image img = stb_load(data, size);
+    pillow_bmp16_channels(data, size, img);
+    return img;
+}
+
+}  // namespace
 
 void decode_failure(const char *what) {
     fail(DI_ERR_DECODE, std::string("cannot decode image: ") + (what && *what ? what : "corrupt data"));
@@ -19,29 +45,14 @@ Image decode_image(const uint8_t *data, std::size_t size, const DecodeLimits &li
     if (size > limits.max_encoded_bytes)
         fail(DI_ERR_DECODE, "cannot decode image: " + std::to_string(size) + " bytes exceed the limit of " +
                                 std::to_string(limits.max_encoded_bytes));
-    if (looks_like_jpeg(data, size)) return decode_jpeg(data, size, limits.max_pixels);
+    if (looks_like_jpeg(data, size)) return decode_jpeg(data, size, limits);
     if (has_png_signature(data, size)) return decode_png(data, size, limits.max_pixels);
-    if (looks_like_pnm(data, size)) check_pnm_header(data, size);
-    int w = 0, h = 0;
-    stb_info(data, size, w, h);
-    // stb_image's info reports a top-down BMP's height as negative (its loader takes the absolute value).
-    const bool bmp = looks_like_bmp(data, size), gif = looks_like_gif(data, size);
-    if (bmp && h < 0 && h > INT_MIN) h = -h;
-    if (w <= 0 || h <= 0 || std::size_t(w) * std::size_t(h) > limits.max_pixels)
-        fail(DI_ERR_DECODE, "cannot decode image: dimensions " + std::to_string(w) + "x" + std::to_string(h) +
-                                " are out of range (limit " + std::to_string(limits.max_pixels) + " pixels)");
-    if (looks_like_pnm(data, size)) return decode_pnm(data, size, w, h);
-    const std::size_t need = bmp ? bmp_min_size(data, size, std::size_t(w), std::size_t(h))
-                             : gif ? 0 : tga_min_size(data, size, std::size_t(w), std::size_t(h));
-    if (need > size)
-        fail(DI_ERR_DECODE, "cannot decode image: file truncated (" + std::to_string(size) + " bytes, a " +
-                                std::to_string(w) + "x" + std::to_string(h) + " image needs " +
-                                std::to_string(need) + ")");
-    Image img = stb_load(data, size);
-    if (gif) restore_gif_transparent_color(data, size, img);
-    if (bmp) pillow_bmp16_channels(data, size, img);
-    if (!bmp && !gif) pillow_tga_orientation(data, size, img);  // TGA: the only format left
-    return img;
+    if (looks_like_gif(data, size)) {
+        GrayImage gray = decode_gif(data, size, limits.max_pixels);
+        return Image{gray.width, gray.height, 1, std::move(gray.pixels)};
+    }
+    if (looks_like_bmp(data, size) || looks_like_pnm(data, size)) return decode_with_stb(data, size, limits.max_pixels);
+    return decode_tga(data, size, limits.max_pixels);  // the format without a signature
 }
 
 }  // namespace digitinfer::core

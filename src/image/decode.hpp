@@ -8,9 +8,9 @@
 
 namespace digitinfer::core {
 
-// PNG through libdeflate; BMP, GIF (first frame), PGM/PPM and TGA through
-// stb_image plus Pillow fix-ups; JPEG through libjpeg-turbo with Pillow's
-// settings. Throws Failure(DI_ERR_DECODE) on corrupt, truncated, unknown input
+// PNG through libdeflate or zlib; GIF (first frame) and TGA by our own decoders;
+// BMP and PGM/PPM through stb_image plus Pillow's checks and fix-ups; JPEG
+// through libjpeg-turbo with Pillow's settings. Throws Failure(DI_ERR_DECODE) on corrupt, truncated, unknown input
 // and on input beyond `limits`.
 Image decode_image(const uint8_t *data, std::size_t size, const DecodeLimits &limits = {});
 

@@ -1,10 +1,20 @@
-// JPEG through libjpeg-turbo, the library Pillow itself uses, with Pillow's
-// decoder settings (accurate integer IDCT, fancy upsampling, libjpeg's
-// YCbCr -> RGB), so that the decoded pixels are the ones Pillow sees.
-#include <memory>
+// JPEG through libjpeg-turbo's libjpeg API, the library and API Pillow itself
+// uses, with Pillow's decoder settings (accurate integer IDCT, fancy
+// upsampling, libjpeg's YCbCr -> RGB), so that the decoded pixels are the
+// ones Pillow sees, and with Pillow's decisions:
+// - libjpeg's warnings are tolerated (Pillow's decoder ignores them), its
+//   errors refuse the file ("broken data stream");
+// - the data running out before the last row is decoded refuses it ("image
+//   file is truncated": Pillow's suspending source asks for more); running
+//   out only while looking for the end marker afterwards does not.
+// Beyond Pillow, a scan limit bounds the work of a progressive file (every
+// scan walks every block of the image, however few bytes it has).
+#include <csetjmp>
+#include <cstdio>  // jpeglib.h needs FILE
 #include <string>
 
-#include <turbojpeg.h>
+#include <jpeglib.h>
+#include <jerror.h>
 
 #include "common/failure.hpp"
 #include "image/formats.hpp"
@@ -12,13 +22,47 @@
 namespace digitinfer::core {
 namespace {
 
-struct TjFree {
-    void operator()(void *handle) const { tjDestroy(handle); }
+// libjpeg's error manager, extended: errors jump back to decode_jpeg, warnings are noted.
+struct ErrorManager {
+    jpeg_error_mgr pub;
+    std::jmp_buf jump;
+    char message[JMSG_LENGTH_MAX] = "";
+    bool ran_out_of_data = false;  // libjpeg's source reached the end of the bytes (JWRN_JPEG_EOF)
 };
 
-[[noreturn]] void jpeg_failure(tjhandle tj) {
-    fail(DI_ERR_DECODE, std::string("cannot decode JPEG: ") + tjGetErrorStr2(tj));
+// The progress monitor, extended with the scan limit.
+struct ScanLimit {
+    jpeg_progress_mgr pub;
+    uint32_t max_scans;
+    bool exceeded = false;
+};
+
+void on_error(j_common_ptr cinfo) {
+    auto *err = reinterpret_cast<ErrorManager *>(cinfo->err);
+    (*cinfo->err->format_message)(cinfo, err->message);
+    std::longjmp(err->jump, 1);
 }
+
+void on_message(j_common_ptr cinfo, int level) {
+    auto *err = reinterpret_cast<ErrorManager *>(cinfo->err);
+    if (level < 0 && cinfo->err->msg_code == JWRN_JPEG_EOF) err->ran_out_of_data = true;
+}
+
+// Called by libjpeg between (and within) scans: stops at the first scan past the limit.
+void on_progress(j_common_ptr cinfo) {
+    auto *limit = reinterpret_cast<ScanLimit *>(cinfo->progress);
+    const auto *d = reinterpret_cast<j_decompress_ptr>(cinfo);
+    if (d->input_scan_number > 0 && uint32_t(d->input_scan_number) > limit->max_scans) {
+        limit->exceeded = true;
+        std::longjmp(reinterpret_cast<ErrorManager *>(cinfo->err)->jump, 1);
+    }
+}
+
+// The decompressor, destroyed however decode_jpeg leaves.
+struct Decompressor {
+    jpeg_decompress_struct cinfo{};
+    ~Decompressor() { jpeg_destroy_decompress(&cinfo); }
+};
 
 }  // namespace
 
@@ -26,31 +70,54 @@ bool looks_like_jpeg(const uint8_t *data, std::size_t size) {
     return size >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF;
 }
 
-Image decode_jpeg(const uint8_t *data, std::size_t size, std::size_t max_pixels) {
-    std::unique_ptr<void, TjFree> tj(tjInitDecompress());
-    if (!tj) fail(DI_ERR_OUT_OF_MEMORY, "cannot create a JPEG decoder");
-    int w = 0, h = 0, subsampling = 0, colorspace = 0;
-    if (tjDecompressHeader3(tj.get(), data, static_cast<unsigned long>(size), &w, &h, &subsampling, &colorspace) != 0)
-        jpeg_failure(tj.get());
-    if (w <= 0 || h <= 0 || std::size_t(w) * std::size_t(h) > max_pixels)
-        fail(DI_ERR_DECODE, "cannot decode JPEG: dimensions " + std::to_string(w) + "x" + std::to_string(h) +
-                                " are out of range (limit " + std::to_string(max_pixels) + " pixels)");
-    // Pillow keeps grayscale JPEGs as L, CMYK/YCCK ones as CMYK, and decodes the rest to RGB.
-    const bool cmyk = colorspace == TJCS_CMYK || colorspace == TJCS_YCCK;
-    const int format = colorspace == TJCS_GRAY ? TJPF_GRAY : cmyk ? TJPF_CMYK : TJPF_RGB;
-    const int channels = tjPixelSize[format];
-    Image img{w, h, channels, std::vector<uint8_t>(std::size_t(w) * std::size_t(h) * std::size_t(channels)), cmyk};
-    if (tjDecompress2(tj.get(), data, static_cast<unsigned long>(size), img.pixels.data(), w, 0, h, format,
-                      TJFLAG_ACCURATEDCT) != 0) {
-        // Warnings are tolerated as Pillow tolerates them, except a truncated
-        // file, which Pillow refuses ("image file is truncated").
-        const std::string message = tjGetErrorStr2(tj.get());
-        if (tjGetErrorCode(tj.get()) == TJERR_FATAL || message.find("Premature end") != std::string::npos)
-            jpeg_failure(tj.get());
+Image decode_jpeg(const uint8_t *data, std::size_t size, const DecodeLimits &limits) {
+    ErrorManager err;
+    ScanLimit progress{{}, limits.max_jpeg_scans};
+    Decompressor d;
+    Image img;
+    j_decompress_ptr cinfo = &d.cinfo;
+    cinfo->err = jpeg_std_error(&err.pub);
+    err.pub.error_exit = on_error;
+    err.pub.emit_message = on_message;
+    // Nothing with a destructor is made between here and the jumps back (from libjpeg's C frames).
+    if (setjmp(err.jump)) {
+        if (progress.exceeded)
+            fail(DI_ERR_DECODE, "cannot decode JPEG: more than " + std::to_string(limits.max_jpeg_scans) +
+                                    " scans (the limit max_jpeg_scans)");
+        fail(DI_ERR_DECODE, std::string("cannot decode JPEG: ") + err.message);
     }
+    jpeg_create_decompress(cinfo);
+    progress.pub.progress_monitor = on_progress;
+    cinfo->progress = &progress.pub;
+    jpeg_mem_src(cinfo, data, static_cast<unsigned long>(size));
+    if (jpeg_read_header(cinfo, TRUE) != JPEG_HEADER_OK || err.ran_out_of_data)
+        fail(DI_ERR_DECODE, "cannot decode JPEG: file truncated in its header");
+    const std::size_t w = cinfo->image_width, h = cinfo->image_height;
+    if (w == 0 || h == 0 || w * h > limits.max_pixels)
+        fail(DI_ERR_DECODE, "cannot decode JPEG: dimensions " + std::to_string(w) + "x" + std::to_string(h) +
+                                " are out of range (limit " + std::to_string(limits.max_pixels) + " pixels)");
+    // Pillow keeps grayscale JPEGs as L, CMYK/YCCK ones as CMYK, and decodes the rest to RGB.
+    const J_COLOR_SPACE space = cinfo->jpeg_color_space;
+    if (space == JCS_UNKNOWN) fail(DI_ERR_DECODE, "cannot decode JPEG: unknown colour space");
+    img.cmyk = space == JCS_CMYK || space == JCS_YCCK;
+    cinfo->out_color_space = space == JCS_GRAYSCALE ? JCS_GRAYSCALE : img.cmyk ? JCS_CMYK : JCS_RGB;
+    cinfo->dct_method = JDCT_ISLOW;
+    cinfo->do_fancy_upsampling = TRUE;
+    jpeg_start_decompress(cinfo);  // a progressive file: reads every scan here
+    img.width = int(w);
+    img.height = int(h);
+    img.channels = cinfo->output_components;
+    const std::size_t row = w * std::size_t(img.channels);
+    img.pixels.resize(row * h);
+    while (cinfo->output_scanline < cinfo->output_height) {
+        JSAMPROW rows[1] = {img.pixels.data() + row * cinfo->output_scanline};
+        jpeg_read_scanlines(cinfo, rows, 1);
+    }
+    if (err.ran_out_of_data) fail(DI_ERR_DECODE, "cannot decode JPEG: file truncated (image data missing)");
+    jpeg_finish_decompress(cinfo);  // may run out of data looking for EOI: Pillow accepts that too
     // Pillow reads CMYK JPEGs with rawmode "CMYK;I": it assumes Adobe's inverted
-    // storage, which libjpeg-turbo hands over as stored.
-    if (cmyk)
+    // storage, which libjpeg hands over as stored.
+    if (img.cmyk)
         for (uint8_t &v : img.pixels) v = uint8_t(255 - v);
     return img;
 }

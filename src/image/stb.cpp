@@ -1,5 +1,5 @@
-// stb_image, for the formats it decodes as Pillow does (after the fix-ups in
-// bmp.cpp, tga.cpp, gif.cpp): BMP, GIF and TGA. The only file that includes it.
+// stb_image, for the formats it decodes as Pillow does (after the checks and
+// fix-ups of bmp.cpp and pnm.cpp): BMP and PNM. The only file that includes it.
 #include <climits>
 #include <memory>
 #include <string>
@@ -10,11 +10,9 @@
 #define STB_IMAGE_IMPLEMENTATION
 #define STB_IMAGE_STATIC
 #define STBI_NO_STDIO
-#define STBI_FAILURE_USERMSG  // "Corrupt GIF" rather than "outofdata"
+#define STBI_FAILURE_USERMSG  // "Corrupt BMP" rather than "outofdata"
 #define STBI_ONLY_BMP
-#define STBI_ONLY_GIF
 #define STBI_ONLY_PNM
-#define STBI_ONLY_TGA
 #define STBI_MAX_DIMENSIONS (1 << 20)
 #if defined(__GNUC__)
 #pragma GCC diagnostic push

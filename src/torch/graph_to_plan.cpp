@@ -29,6 +29,7 @@
 #include <torch/csrc/jit/passes/shape_analysis.h>
 
 #include "engine/shapes.hpp"
+#include "torch/budget.hpp"
 
 namespace digitinfer::core {
 namespace {
@@ -541,11 +542,16 @@ engine::Plan extract_plan(const torch::jit::Module &frozen, int channels, int he
         if (!arguments[i].default_value()) throw std::invalid_argument("forward takes more than one input");
         defaults.push_back(*arguments[i].default_value());
     }
-    std::shared_ptr<torch::jit::Graph> graph = forward.graph()->copy();
+    const auto copy = [&] {  // without the budget's loop checks: the native engine needs none
+        std::shared_ptr<torch::jit::Graph> graph = forward.graph()->copy();
+        remove_loop_checks(*graph);
+        return graph;
+    };
+    std::shared_ptr<torch::jit::Graph> graph = copy();
     try {
         normalize(graph, channels, height, width);
     } catch (const std::exception &) {  // a pass that fails on this graph
-        graph = forward.graph()->copy();  // lower the graph as it is
+        graph = copy();  // lower the graph as it is
         torch::jit::Inline(*graph);
     }
     return Lowering(channels, height, width).run(*graph, defaults);

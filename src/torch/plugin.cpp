@@ -1,6 +1,8 @@
 // libdigitinfer_torch.so: TorchScript through libtorch. With graph_to_plan.cpp
 // the only code that includes torch; see plugin_abi.hpp. It reports what
 // libtorch says and decides nothing: the core picks the engine.
+#include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <mutex>
 #include <optional>
@@ -11,8 +13,13 @@
 
 #include "common/failure.hpp"
 #include "format/metadata.hpp"
+#include "torch/archive_code.hpp"
+#include "torch/budget.hpp"
+#include "torch/forward_code.hpp"
 #include "torch/graph_to_plan.hpp"
+#include "torch/op_allowlist.hpp"
 #include "torch/plugin_abi.hpp"
+#include "torch/tensor_check.hpp"
 
 namespace digitinfer::core {
 namespace {
@@ -48,39 +55,69 @@ di_status reported(std::string &error, di_status on_exception, const char *prefi
 
 at::Tensor zeros(const TorchShape &s) { return torch::zeros({1, s.channels, s.height, s.width}); }
 
+std::size_t image_floats(const TorchShape &s) {
+    return std::size_t(s.channels) * std::size_t(s.height) * std::size_t(s.width);
+}
+
+// A copy of n images that torch owns: a model may write into its input in place.
+at::Tensor copy_of(const float *input, std::size_t n, const TorchShape &s) {
+    at::Tensor x = torch::empty({int64_t(n), s.channels, s.height, s.width});
+    std::memcpy(x.data_ptr<float>(), input, n * image_floats(s) * sizeof(float));
+    return x;
+}
+
+// Most images one forward gets: large batches run in chunks, fewer when one needs more memory
+// than the limit allows (run() halves it then).
+constexpr std::size_t kMaxChunk = 256;
+
 class Module final : public TorchModule {
 public:
-    Module(torch::jit::Module module, std::string metadata)
-        : module_(std::move(module)), metadata_(std::move(metadata)) {}
+    Module(torch::jit::Module module, std::string metadata, const TorchOpenOptions &options)
+        : module_(std::move(module)), metadata_(std::move(metadata)), limits_(options) {}
 
     const std::string &metadata_json() const noexcept override { return metadata_; }
 
     di_status run(const float *input, std::size_t n, const TorchShape &s, std::vector<float> &output, int &classes,
                   std::string &error) const noexcept override {
         return reported(error, DI_ERR_INFERENCE, "forward failed: ", [&] {
-            c10::InferenceMode guard;
-            at::Tensor x = torch::from_blob(const_cast<float *>(input), {int64_t(n), s.channels, s.height, s.width});
-            const at::Tensor out = forward(x);
-            classes = int(out.size(1));
-            output.resize(n * std::size_t(classes));
-            std::memcpy(output.data(), out.data_ptr<float>(), output.size() * sizeof(float));
+            output.clear();
+            for (std::size_t done = 0; done < n;) {
+                const std::size_t count = std::min(n - done, chunk_.load());
+                at::Tensor out;
+                try {
+                    out = budgeted_forward(copy_of(input + done * image_floats(s), count, s));
+                } catch (const Failure &e) {
+                    if (e.status() != DI_ERR_OUT_OF_MEMORY || count == 1) throw;
+                    chunk_ = count / 2;  // and again, until one forward fits
+                    continue;
+                }
+                if (done == 0) classes = int(out.size(1));
+                if (out.size(1) != classes)
+                    fail(DI_ERR_INFERENCE, "model returned " + std::to_string(out.size(1)) + " classes after " +
+                                               std::to_string(classes));
+                output.insert(output.end(), out.data_ptr<float>(), out.data_ptr<float>() + out.numel());
+                done += count;
+            }
         });
     }
 
     di_status lower(const TorchShape &s, engine::Plan &plan, std::string &error) noexcept override {
         return reported(error, DI_ERR_MODEL, "", [&] {
-            try {
-                plan = extract_plan(frozen(), s.channels, s.height, s.width);
-            } catch (const std::invalid_argument &e) {
-                fail(DI_ERR_MODEL, e.what());
-            }
+            under_budget(limits_, [&] {
+                try {
+                    plan = extract_plan(frozen(), s.channels, s.height, s.width);
+                } catch (const std::invalid_argument &e) {
+                    fail(DI_ERR_MODEL, e.what());
+                }
+            });
         });
     }
 
     di_status optimize(const TorchShape &s, std::string &error) noexcept override {
         return reported(error, DI_ERR_MODEL, "", [&] {
-            torch::jit::Module optimized = torch::jit::optimize_for_inference(frozen());
-            forward_of(optimized, zeros(s));  // warm-up, and proof that it runs
+            torch::jit::Module optimized;
+            under_budget(limits_, [&] { optimized = torch::jit::optimize_for_inference(frozen()); });
+            under_budget(limits_, [&] { forward_of(optimized, zeros(s)); });  // warm-up, and proof that it runs
             optimized_ = std::move(optimized);
         });
     }
@@ -99,7 +136,11 @@ private:
     }
     void unoptimize() noexcept override { optimized_.reset(); }
 
-    at::Tensor forward(const at::Tensor &input) const { return forward_of(optimized_ ? *optimized_ : module_, input); }
+    at::Tensor budgeted_forward(const at::Tensor &input) const {
+        at::Tensor out;
+        under_budget(limits_, [&] { out = forward_of(optimized_ ? *optimized_ : module_, input); });
+        return out;
+    }
 
     torch::jit::Module &frozen() {
         if (!frozen_) frozen_ = torch::jit::freeze(module_);
@@ -110,20 +151,62 @@ private:
     mutable std::optional<torch::jit::Module> optimized_;
     std::optional<torch::jit::Module> frozen_;
     std::string metadata_;
+    TorchOpenOptions limits_;
+    mutable std::atomic<std::size_t> chunk_{kMaxChunk};
 };
 
-void open(const std::string &bytes, int threads, std::unique_ptr<TorchModule> &out) {
-    if (threads > 0) at::set_num_threads(threads);
+const char *const kHowToTrust =
+    "load with DI_LOAD_TRUSTED_MODEL (--trust-model) if you trust this file as you would a program";
+
+// Untrusted: torch::jit::load would run the archive's __setstate__.
+void refuse_setstate(const std::string &bytes) {
+    std::string record;
+    try {
+        record = setstate_record(bytes);
+    } catch (const std::exception &e) {
+        fail(DI_ERR_MODEL, "not a loadable TorchScript model: " + first_line(e));
+    }
+    if (!record.empty())
+        fail(DI_ERR_MODEL, "the model's code defines or calls __setstate__ (" + record +
+                               "), which runs while the file is loaded; " + kHowToTrust);
+}
+
+// Untrusted: every operator forward reaches must be on the allow-list.
+void refuse_operators(const ForwardCode &code) {
+    const std::vector<std::string> refused = refused_operators(code);
+    if (refused.empty()) return;
+    std::string list;
+    for (const std::string &op : refused) list += (list.empty() ? "" : ", ") + op;
+    fail(DI_ERR_MODEL, "the model runs operators outside the allow-list of pure tensor math (" + list + "); " +
+                           kHowToTrust);
+}
+
+void open(const std::string &bytes, const TorchOpenOptions &options, std::unique_ptr<TorchModule> &out) {
+    if (!install_budget_allocator() && options.memory_limit_bytes != 0)
+        fail(DI_ERR_INTERNAL, "another libtorch CPU allocator has taken precedence over DigitInfer's, so the "
+                              "memory limit cannot be enforced; set torch_memory_limit_bytes to 0 to load anyway");
+    if (options.threads > 0) at::set_num_threads(options.threads);
+    if (!options.trusted) refuse_setstate(bytes);
     torch::jit::Module module;
     torch::jit::ExtraFilesMap extra{{kMetadataFile, ""}};
+    ForwardCode code;
     try {
         std::istringstream stream(bytes);
-        module = torch::jit::load(stream, torch::kCPU, extra);
+        // Trusted, loading may run __setstate__: under the time limit (its allocations are checked).
+        TorchOpenOptions load_limits = options;
+        load_limits.memory_limit_bytes = 0;  // the weights are what the file holds, not a forward's work
+        under_budget(load_limits, [&] { module = torch::jit::load(stream, torch::kCPU, extra); });
+        code = forward_code(module);
+    } catch (const Failure &e) {
+        fail(DI_ERR_MODEL, std::string("while loading the model: ") + e.what());
     } catch (const std::exception &e) {
         fail(DI_ERR_MODEL, "not a loadable TorchScript model: " + first_line(e));
     }
     module.eval();
-    out = std::make_unique<Module>(std::move(module), extra[kMetadataFile]);
+    check_tensors(module, code);
+    if (!options.trusted) refuse_operators(code);
+    insert_loop_checks(code);  // before anything runs forward: its executor is built from these graphs
+    out = std::make_unique<Module>(std::move(module), extra[kMetadataFile], options);
 }
 
 }  // namespace
@@ -136,10 +219,10 @@ __attribute__((visibility("default"))) const char *digitinfer_torch_fingerprint(
 }
 
 __attribute__((visibility("default"))) di_status digitinfer_torch_open(
-    const std::string &bytes, int threads, std::unique_ptr<digitinfer::core::TorchModule> &out,
-    std::string &error) noexcept {
+    const std::string &bytes, const digitinfer::core::TorchOpenOptions &options,
+    std::unique_ptr<digitinfer::core::TorchModule> &out, std::string &error) noexcept {
     return digitinfer::core::reported(error, DI_ERR_INTERNAL, "internal error: ",
-                                      [&] { digitinfer::core::open(bytes, threads, out); });
+                                      [&] { digitinfer::core::open(bytes, options, out); });
 }
 
 }  // extern "C"

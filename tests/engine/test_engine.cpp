@@ -16,7 +16,9 @@
 #include <thread>
 #include <vector>
 
+#include "engine/budgets.hpp"
 #include "engine/engine.hpp"
+#include "engine/runner.hpp"
 
 using namespace digitinfer::engine;
 
@@ -31,7 +33,16 @@ __attribute__((noinline)) void *operator new(std::size_t n) {
     if (void *p = std::malloc(n ? n : 1)) return p;
     throw std::bad_alloc();
 }
-// libstdc++'s operator delete frees with std::free, so it pairs with this.
+__attribute__((noinline)) void *operator new(std::size_t n, const std::nothrow_t &) noexcept {
+    ++tls_news;
+    return std::malloc(n ? n : 1);
+}
+// The matching deletes (and the nothrow new above, which Catch uses): libstdc++'s free with
+// std::free too, but AddressSanitizer replaces those and reports memory from these news freed
+// by them, or the reverse, as an alloc-dealloc mismatch before main.
+__attribute__((noinline)) void operator delete(void *p) noexcept { std::free(p); }
+__attribute__((noinline)) void operator delete(void *p, std::size_t) noexcept { std::free(p); }
+__attribute__((noinline)) void operator delete(void *p, const std::nothrow_t &) noexcept { std::free(p); }
 
 namespace {
 
@@ -772,4 +783,86 @@ TEST_CASE("adaptive pooling of a tall map computes its windows without overflow"
     std::vector<float> out(2);
     engine->forward(in.data(), 1, out.data(), 1);
     CHECK(max_error(p, *engine, in, out, 1) < kTolerance);
+}
+
+// A message check for Engine::create's refusals.
+void refuses(const Plan &p, const std::string &mentions) {
+    try {
+        Engine::create(p);
+        FAIL("accepted; expected a refusal mentioning \"" << mentions << "\"");
+    } catch (const std::invalid_argument &e) {
+        INFO(e.what());
+        CHECK(std::string(e.what()).find(mentions) != std::string::npos);
+    }
+}
+
+TEST_CASE("engine refuses plans over its budgets and names the bound") {
+    Rng rng(40);
+    SECTION("a tensor whose channels padded to the vector width are over the per-tensor bound") {
+        // tests/fuzz/regressions/native_model/scratch-3gib-padded-channels.dimodel: 1-channel maps of
+        // 4096 x 4096 are 2^24 floats as the plan counts them, 2^28 as the kernels store them.
+        Plan p;
+        p.channels = 1, p.height = 4096, p.width = 4096;
+        p.then(conv(rng, 1, 1, 1, 1, false));
+        refuses(p, "node 0 (Conv2d): output 1x4096x4096 needs 268435456 floats with its channels padded to 16");
+        p.nodes[0].op = pool_ex(Pool2d::Average, 2, 2, 0, false);  // 2048 x 2048, counted padded too
+        refuses(p, "node 0 (Pool2d): output 1x2048x2048 needs 67108864 floats");
+    }
+    SECTION("tensors each within bounds that together are over the scratch per thread") {
+        // Five 16 x 1024 x 1024 maps side by side in the graph runner: 320 MiB per thread.
+        Plan p;
+        p.channels = 1, p.height = 1024, p.width = 1024;
+        const int a = add_node(p, conv(rng, 1, 16, 1, 1, false), {kInput});
+        const int b = add_node(p, conv(rng, 1, 16, 1, 1, false), {kInput});
+        const int c = add_node(p, Add{}, {a, b});
+        const int d = add_node(p, Add{}, {c, a});
+        add_node(p, Add{}, {d, b});
+        refuses(p, "floats of scratch per thread, over the engine's limit of 67108864");
+    }
+    SECTION("packed weights over their bound, refused before they are packed") {
+        // Every append of both runners goes through append_block. (A plan over the bound packs
+        // 256 MiB before its last block is refused: too much for a unit test.)
+        std::vector<float> packed;
+        CHECK(detail::append_block(packed, 20) == 0);
+        CHECK(packed.size() == 32);
+        CHECK_THROWS_WITH(detail::append_block(packed, kMaxPackedFloats),
+                          Catch::Contains("the packed weights need over 67108864 floats"));
+        CHECK(packed.size() == 32);
+    }
+    SECTION("more operations per image than the bound") {
+        // A 3073 x 3073 max-pool at stride 1 over 4096 x 4096: 1024^2 windows of 3073^2 taps.
+        Plan p;
+        p.channels = 1, p.height = 4096, p.width = 4096;
+        p.then(pool_ex(Pool2d::Max, 3073, 1, 0, false));
+        refuses(p, "needs 9.9e+12 operations per image, over the engine's limit of 1e+10");
+    }
+    SECTION("the models the engine runs are far within them") {
+        const auto engine = Engine::create(spec_convnet(41));
+        CHECK(engine->scratch_floats() < (std::size_t(1) << 20));
+        CHECK(engine->packed_floats() < (std::size_t(1) << 20));
+    }
+}
+
+TEST_CASE("engine refuses NaN and infinite weights and names the tensor") {
+    const Plan base = spec_convnet(42);  // conv, conv, pool, flatten, linear, linear
+    Plan p = base;
+    std::get<Conv2d>(p.nodes[0].op).weight[3] = NAN;
+    refuses(p, "node 0 (Conv2d): weight value 3 is NaN");
+    p = base;
+    std::get<Linear>(p.nodes[5].op).bias[7] = -INFINITY;
+    refuses(p, "node 5 (Linear): bias value 7 is infinite");
+    p = base;
+    p.nodes.insert(p.nodes.begin() + 2, Node{BatchNorm{std::vector<float>(32, 1.0f), std::vector<float>(32, 0.0f)}, {1}});
+    std::get<BatchNorm>(p.nodes[2].op).shift[31] = NAN;
+    for (std::size_t i = 3; i < p.nodes.size(); ++i) p.nodes[i].inputs = {int(i) - 1};
+    refuses(p, "node 2 (BatchNorm): shift value 31 is NaN");
+    p = base;
+    p.then(Pointwise{Pointwise::LeakyReLU, INFINITY, 0.0f});
+    refuses(p, "node 6 (Pointwise): activation parameter alpha is not finite");
+    p = base;
+    p.then(Pointwise{Pointwise::Hardtanh, NAN, 1.0f});
+    refuses(p, "node 6 (Pointwise): Hardtanh min above max, or NaN");
+    p = base;
+    p.then(Pointwise{Pointwise::Hardtanh, 0.0f, INFINITY});  // clamp(x, min=0): no upper bound
+    CHECK_NOTHROW(Engine::create(p));
 }

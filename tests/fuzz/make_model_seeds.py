@@ -9,6 +9,8 @@ Two families:
     (metadata JSON as metadata_json dumps it), so that the library re-exports each of them
     byte for byte. Together they hold every op kind, every activation kind and both
     softmax outputs, on every convolution and pooling path of the graph runner.
+Also writes the hostile models of tests/fuzz/regressions/native_model/ (HOSTILE below): valid files
+the loader must refuse (non-finite metadata and weights, engine budgets).
 Deterministic: rerun it and the files are the same.
 
 Usage:
@@ -241,13 +243,13 @@ class Net:
             raise ValueError("Concat of different sizes")
         return self._add(K_CONCAT, list(xs), {}, (shapes[0][0], sum(s[1] for s in shapes)) + shapes[0][2:])
 
-    def encode(self, output, name="seed"):
+    def encode(self, output, name="seed", mean=0.5, std=0.25):
         """The file write_native_model would write for this plan (its metadata_json included)."""
         activation, kind = OUTPUTS[output]
         classes = size(self.shapes[-1])
         _, c, h, w = self.input
         # metadata_json: a nlohmann::json object (keys sorted), dumped compact.
-        meta = {"name": name, "input": {"channels": c, "height": h, "width": w}, "mean": 0.5, "std": 0.25,
+        meta = {"name": name, "input": {"channels": c, "height": h, "width": w}, "mean": mean, "std": std,
                 "labels": [str(i) for i in range(classes)], "output": kind, "has_metadata": True}
         text = json.dumps(meta, separators=(",", ":"), sort_keys=True).encode()
         body = b"DIMODEL\0" + u32(2) + u32(len(text)) + text + u32(len(self.nodes))
@@ -436,6 +438,61 @@ V2_SEEDS = {
     "v2-chain-1x6x6.dimodel": v2_chain,
 }
 SEEDS.update({name: make() for name, make in V2_SEEDS.items()})
+
+# ------------------------------------------------------------------ hostile models (regressions)
+# Valid files the loader must refuse with DI_ERR_MODEL (tests/test_c_api_contract.cpp), written to
+# tests/fuzz/regressions/native_model/ (the fuzz replay runs them too). Before the checks they
+# loaded and predicted NaN, or made the engine allocate or compute without bound.
+
+REGRESSIONS = os.path.join(HERE, "regressions", "native_model")
+
+
+def small_classifier(**meta):
+    # The v2 chain seed's shape: conv, pool, Linear; metadata as given.
+    g = Net(1, 6, 6)
+    x = g.pool(g.conv(INPUT, 2, 3, activation=act("relu")), MAX, 2)
+    g.linear(g.flatten(x), 3)
+    return g
+
+
+def poisoned(node, field, index, value):
+    # small_classifier with one weight (node 0: the conv, node 3: the Linear) replaced.
+    g = small_classifier()
+    g.nodes[node][2][field][index] = value
+    return g.encode("log_softmax")
+
+
+def huge_pool():
+    # A 3073 x 3073 max-pool at stride 1 over a 4096 x 4096 input: 1024^2 windows of 3073^2 taps,
+    # 9.9e12 operations per image (hours), in 347 bytes.
+    g = Net(1, 4096, 4096)
+    x = g.pool(INPUT, MAX, 3073, 1)
+    x = g.pool(x, MAX, 1024)
+    g.linear(g.flatten(x), 2)
+    return g.encode("log_softmax")
+
+
+def scratch_dag():
+    # Five 16 x 1024 x 1024 maps (each 64 MiB: within the per-tensor bound) that the graph runner
+    # keeps side by side: 320 MiB of scratch per thread.
+    g = Net(1, 1024, 1024)
+    a = g.conv(INPUT, 16, 1)
+    b = g.conv(INPUT, 16, 1, seed=2)
+    c = g.add(a, b)
+    d = g.add(c, a)
+    e = g.add(d, b)
+    g.linear(g.flatten(g.pool(e, MAX, 1024)), 2)
+    return g.encode("log_softmax")
+
+
+HOSTILE = {
+    "metadata-mean-1e300.dimodel": lambda: small_classifier().encode("log_softmax", mean=1e300),
+    "metadata-std-1e-45.dimodel": lambda: small_classifier().encode("log_softmax", std=1e-45),
+    "weights-nan-conv.dimodel": lambda: poisoned(0, "weight", 5, math.nan),
+    "weights-inf-linear-bias.dimodel": lambda: poisoned(3, "bias", 1, math.inf),
+    "ops-9.9e12-huge-pool.dimodel": huge_pool,
+    "scratch-320mib-dag.dimodel": scratch_dag,
+}
 
 # ------------------------------------------------------------------ --check: parse, reference, library
 
@@ -803,11 +860,12 @@ def main():
                         help="DIGITINFER_ISA values to run each seed at (comma-separated; above the CPU's best "
                              "they run at its best)")
     args = parser.parse_args()
-    os.makedirs(OUT, exist_ok=True)
-    for name, data in SEEDS.items():
-        with open(os.path.join(OUT, name), "wb") as f:
-            f.write(data)
-        print(f"{name}: {len(data)} bytes")
+    for folder, files in ((OUT, SEEDS), (REGRESSIONS, {name: make() for name, make in HOSTILE.items()})):
+        os.makedirs(folder, exist_ok=True)
+        for name, data in files.items():
+            with open(os.path.join(folder, name), "wb") as f:
+                f.write(data)
+            print(f"{os.path.relpath(os.path.join(folder, name), HERE)}: {len(data)} bytes")
     if args.check and not check(find_library(args.lib), args.isa.split(",")):
         sys.exit(1)
 

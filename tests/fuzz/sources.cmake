@@ -12,3 +12,14 @@ set(DI_FUZZ_MODEL_SEEDS ${DI_FUZZ_DIR}/corpus/native_model ${DI_FUZZ_DIR}/../../
 # Inputs that once found a bug, replayed for ever.
 set(DI_FUZZ_DECODE_REGRESSIONS ${DI_FUZZ_DIR}/regressions/decode)
 set(DI_FUZZ_MODEL_REGRESSIONS ${DI_FUZZ_DIR}/regressions/native_model)
+
+# The C API call-sequence and server request fuzzers: programs and requests written by
+# make_api_seeds.py; the TorchScript loader: tiny archives (make_torchscript_seeds.py) and
+# the bad .pt files of the tests.
+set(DI_FUZZ_API_SEEDS ${DI_FUZZ_DIR}/corpus/c_api)
+set(DI_FUZZ_API_REGRESSIONS ${DI_FUZZ_DIR}/regressions/c_api)
+set(DI_FUZZ_SERVER_SEEDS ${DI_FUZZ_DIR}/corpus/server_request)
+set(DI_FUZZ_SERVER_REGRESSIONS ${DI_FUZZ_DIR}/regressions/server_request)
+file(GLOB DI_FUZZ_BAD_TORCHSCRIPT ${DI_FUZZ_DIR}/../data/bad/*.pt)
+set(DI_FUZZ_TORCHSCRIPT_SEEDS ${DI_FUZZ_DIR}/corpus/torchscript_model ${DI_FUZZ_BAD_TORCHSCRIPT})
+set(DI_FUZZ_TORCHSCRIPT_REGRESSIONS ${DI_FUZZ_DIR}/regressions/torchscript_model)
