@@ -197,6 +197,16 @@ void load(Program &in, Slot &slot) {
     fuzz::check_status(di_model_get_info(model, &slot.info), "di_model_get_info");
 }
 
+// The _ex calls' results, into the same buffers as `o`.
+di_results results_into(const di_outputs &o) {
+    di_results r = di_results_default();
+    r.predictions = o.predictions;
+    r.probabilities = o.probabilities;
+    r.log_probabilities = o.log_probabilities;
+    r.scores_capacity = o.scores_capacity;
+    return r;
+}
+
 void predict_encoded(Program &in, Slot &slot, uint8_t op) {
     const char *call = "di_model_predict_encoded(_batch|_ex)";
     const std::size_t count = op == 0 ? 1 : in.u8() % 5;
@@ -215,11 +225,7 @@ void predict_encoded(Program &in, Slot &slot, uint8_t op) {
     } else if (op == 1) {
         status = di_model_predict_encoded_batch(slot.model, images.data(), count, &o);
     } else {
-        di_results r = di_results_default();
-        r.predictions = o.predictions;
-        r.probabilities = o.probabilities;
-        r.log_probabilities = o.log_probabilities;
-        r.scores_capacity = o.scores_capacity;
+        di_results r = results_into(o);
         if (with_statuses) {
             r.statuses = statuses.data();
             r.messages = messages.data();
@@ -253,11 +259,7 @@ void predict_gray(Program &in, Slot &slot, uint8_t op) {
     } else if (op == 1) {
         status = di_model_predict_gray_batch(slot.model, images.data(), count, &o);
     } else {
-        di_results r = di_results_default();
-        r.predictions = o.predictions;
-        r.probabilities = o.probabilities;
-        r.log_probabilities = o.log_probabilities;
-        r.scores_capacity = o.scores_capacity;
+        di_results r = results_into(o);
         if (with_statuses) r.statuses = statuses.data();
         const di_predict_options opts = predict_options(in);
         status = di_model_predict_gray_ex(slot.model, images.data(), count, &opts, &r);
