@@ -2,6 +2,7 @@
 // them: the call's, and each image's of a batch with per-image statuses.
 #include <vector>
 
+#include "enum_value.hpp"
 #include "guard.hpp"
 #include "predict_run.hpp"
 
@@ -32,7 +33,7 @@ void clear_error() noexcept {
 extern "C" {
 
 const char *di_status_string(di_status status) {
-    switch (status) {
+    switch (digitinfer::core::enum_value(status)) {
         case DI_OK: return "DI_OK";
         case DI_ERR_INVALID_ARGUMENT: return "DI_ERR_INVALID_ARGUMENT";
         case DI_ERR_IO: return "DI_ERR_IO";

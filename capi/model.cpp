@@ -40,7 +40,7 @@ di_model *load(const std::string &bytes, const di_load_options *opts) {
     options.output = static_cast<di_output_kind>(o.output_kind);
     options.engine = static_cast<di_engine>(o.engine);
     // A forked child runs single-threaded (engine/fork_safety.hpp); a TorchScript load sets libtorch's count.
-    options.threads = digitinfer::engine::in_forked_child() ? 1 : o.num_threads;
+    options.threads = digitinfer::engine::usable_threads(o.num_threads);
     if (o.cache_dir) options.cache_dir = std::string(o.cache_dir);
     const DecodeLimits limits{std::size_t(o.max_pixels), std::size_t(o.max_encoded_bytes), o.max_jpeg_scans};
     auto model = std::make_unique<di_model>();

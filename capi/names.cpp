@@ -2,6 +2,7 @@
 // format/metadata), here turned into C.
 #include "core/engine_names.hpp"
 #include "format/metadata.hpp"
+#include "enum_value.hpp"
 #include "guard.hpp"
 
 using namespace digitinfer::core;
@@ -9,8 +10,9 @@ using namespace digitinfer::core;
 extern "C" {
 
 const char *di_engine_name(di_engine engine) {
-    const char *name = engine_name(engine);
-    return name ? name : "unknown";
+    const int32_t value = enum_value(engine);
+    if (value < DI_ENGINE_AUTO || value > DI_ENGINE_LIBTORCH_REFERENCE) return "unknown";
+    return engine_name(static_cast<di_engine>(value));
 }
 
 di_status di_engine_from_name(const char *name, di_engine *out) {
@@ -26,8 +28,9 @@ di_status di_engine_from_name(const char *name, di_engine *out) {
 }
 
 const char *di_output_kind_name(di_output_kind kind) {
-    const char *name = output_kind_name(kind);
-    return name ? name : "unknown";
+    const int32_t value = enum_value(kind);
+    if (value < DI_OUTPUT_AUTO || value > DI_OUTPUT_PROBABILITIES) return "unknown";
+    return output_kind_name(static_cast<di_output_kind>(value));
 }
 
 di_status di_output_kind_from_name(const char *name, di_output_kind *out) {

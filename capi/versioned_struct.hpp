@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 #include <string>
 
@@ -10,9 +11,19 @@
 
 namespace digitinfer::core {
 
+// The size of each struct's first version: a caller's struct_size is at least that (a smaller
+// one was never compiled against any header: writing that many bytes would leave out fields,
+// such as di_model_info.name, that every version promises).
+template <class T>
+inline constexpr std::size_t kFirstVersionSize = sizeof(T);  // unchanged since it appeared
+template <>
+inline constexpr std::size_t kFirstVersionSize<di_load_options> = offsetof(di_load_options, max_pixels);  // 1.0
+template <>
+inline constexpr std::size_t kFirstVersionSize<di_model_info> = offsetof(di_model_info, num_threads);  // 1.0
+
 template <class T>
 std::size_t checked_struct_size(const T &s, const char *name) {
-    if (s.struct_size < sizeof(uint32_t) || s.struct_size > 4096)
+    if (s.struct_size < kFirstVersionSize<T> || s.struct_size > 4096)
         fail(DI_ERR_INVALID_ARGUMENT, std::string(name) + ".struct_size is " + std::to_string(s.struct_size) +
                                           ": initialise the struct with its _default() function");
     return std::min<std::size_t>(s.struct_size, sizeof(T));

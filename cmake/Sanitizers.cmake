@@ -37,6 +37,11 @@ if(DIGITINFER_SANITIZE)
   # those around -Wmaybe-uninitialized" (libstdc++'s <regex> in Catch2, with -Werror in the tests).
   add_compile_options($<$<CXX_COMPILER_ID:GNU>:-Wno-maybe-uninitialized>)
   add_link_options(${DIGITINFER_SANITIZE_FLAGS})
+  # clang links a C program with the C half of the UBSan runtime only, which lacks the vptr
+  # checks' handlers that the (C++) library calls: link the C++ half too.
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang" AND "undefined" IN_LIST DIGITINFER_SANITIZE)
+    add_link_options("$<$<LINK_LANGUAGE:C>:-fsanitize-link-c++-runtime;-lstdc++>")
+  endif()
   # A sanitized shared library refers to the sanitizer runtime, which clang links into
   # executables only: --no-undefined would refuse it (gcc links it into the library).
   set(DIGITINFER_NO_UNDEFINED "")

@@ -85,6 +85,16 @@ TEST_CASE("empty, truncated, corrupt and non-image bytes give DI_ERR_DECODE", "[
     }
 }
 
+TEST_CASE("bytes of no known image format say so, naming the formats", "[bad]") {
+    Fixture f;
+    for (const char *name : {"not-an-image.txt", "random.bin"}) {
+        INFO(name);
+        const auto bytes = read_bytes(std::string("tests/data/bad/") + name);
+        check_fails(di_model_predict_encoded(f.model, bytes.data(), bytes.size(), &f.out), DI_ERR_DECODE,
+                    "cannot decode image: unknown format (not PNG, JPEG, GIF, BMP, PNM or TGA)");
+    }
+}
+
 TEST_CASE("every prefix of a valid PNG and JPEG is refused or decoded, never a crash", "[bad]") {
     Fixture f;
     for (const char *name : {"examples/images/digit-2.png", "tests/data/images/9-L-28x28.jpg"}) {

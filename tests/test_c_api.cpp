@@ -159,11 +159,12 @@ TEST_CASE("an older, shorter di_model_info gets only the fields it has", "[c_api
     REQUIRE(di_model_load_file(repo_path(testing::stand_in(testing::kTracedModel)).c_str(), nullptr, &model.m) == DI_OK);
     di_model_info info;
     std::memset(&info, 0xAB, sizeof info);
-    info.struct_size = offsetof(di_model_info, num_classes);  // a caller from before num_classes existed
+    info.struct_size = offsetof(di_model_info, num_threads);  // a caller compiled against 1.0
     REQUIRE(di_model_get_info(model.m, &info) == DI_OK);
     CHECK(info.input_width == 28);
-    CHECK(info.num_classes == int32_t(0xABABABAB));  // untouched
-    CHECK(info.struct_size == offsetof(di_model_info, num_classes));
+    CHECK(info.engine_note != nullptr);
+    CHECK(info.num_threads == int32_t(0xABABABAB));  // since 1.1: untouched
+    CHECK(info.struct_size == offsetof(di_model_info, num_threads));
 }
 
 TEST_CASE("version queries agree with the header", "[c_api]") {

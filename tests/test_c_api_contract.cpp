@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -209,5 +210,33 @@ TEST_CASE("model files with absurd numbers are refused with DI_ERR_MODEL naming 
         INFO(c.file);
         check_status(load_path(repo_path(std::string("tests/fuzz/regressions/native_model/") + c.file)),
                      DI_ERR_MODEL, c.mentions);
+        // A well-formed file over a budget is refused, not called corrupt.
+        if (std::string(c.file).rfind("metadata-", 0) != 0 && std::string(c.file).rfind("weights-", 0) != 0)
+            CHECK(std::string(di_last_error_message()).find("corrupt") == std::string::npos);
     }
+}
+
+TEST_CASE("a struct_size smaller than the struct's first version is refused, not half-filled") {
+    // Found by fuzz_c_api: di_model_get_info with struct_size 12 returned DI_OK and wrote 12 bytes,
+    // leaving name and engine_note NULL, which the header promises never happens.
+    const Model model("models/convnet.dimodel");
+    di_model_info info = di_model_info_default();
+    info.struct_size = 12;
+    check_status(di_model_get_info(model.m, &info), DI_ERR_INVALID_ARGUMENT, "di_model_info.struct_size is 12");
+    di_load_options options = di_load_options_default();
+    options.struct_size = 8;
+    di_model *m = nullptr;
+    check_status(di_model_load_file(repo_path("models/convnet.dimodel").c_str(), &options, &m),
+                 DI_ERR_INVALID_ARGUMENT, "di_load_options.struct_size is 8");
+    CHECK(m == nullptr);
+    // The 1.0 layouts (every field up to the first one added since) are still accepted.
+    info = di_model_info_default();
+    info.struct_size = uint32_t(offsetof(di_model_info, num_threads));
+    REQUIRE(di_model_get_info(model.m, &info) == DI_OK);
+    CHECK(info.name != nullptr);
+    CHECK(info.engine_note != nullptr);
+    options = di_load_options_default();
+    options.struct_size = uint32_t(offsetof(di_load_options, max_pixels));
+    REQUIRE(di_model_load_file(repo_path("models/convnet.dimodel").c_str(), &options, &m) == DI_OK);
+    di_model_free(m);
 }

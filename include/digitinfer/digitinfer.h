@@ -118,7 +118,9 @@ typedef enum di_output_kind {
     DI_OUTPUT_AUTO = 0,              /**< from metadata, else detected at load time */
     DI_OUTPUT_LOG_PROBABILITIES = 1, /**< log_softmax output (the SPEC default) */
     DI_OUTPUT_LOGITS = 2,            /**< raw scores: the library applies softmax */
-    DI_OUTPUT_PROBABILITIES = 3      /**< softmax output */
+    DI_OUTPUT_PROBABILITIES = 3,     /**< softmax output */
+    DI_OUTPUT_MAX_ENUM = 0x7FFFFFFF  /**< not a kind: makes every int32 value a di_output_kind, so that C++
+                                          code casting an int to it stays defined (unknown ones are refused) */
 } di_output_kind;
 
 /** Which implementation runs the forward pass. */
@@ -126,7 +128,8 @@ typedef enum di_engine {
     DI_ENGINE_AUTO = 0,              /**< native when it supports the graph and agrees with libtorch, else libtorch */
     DI_ENGINE_NATIVE = 1,            /**< DigitInfer's own SIMD kernels; loading fails if the graph is unsupported */
     DI_ENGINE_LIBTORCH = 2,          /**< libtorch on the frozen, optimize_for_inference'd module */
-    DI_ENGINE_LIBTORCH_REFERENCE = 3 /**< libtorch on the module exactly as loaded (eval mode) */
+    DI_ENGINE_LIBTORCH_REFERENCE = 3, /**< libtorch on the module exactly as loaded (eval mode) */
+    DI_ENGINE_MAX_ENUM = 0x7FFFFFFF   /**< not an engine: makes every int32 value a di_engine (as above) */
 } di_engine;
 
 /** Name of an engine: "auto", "native", "libtorch" or "reference"; "unknown" for other values. Never NULL. */
@@ -167,8 +170,9 @@ typedef enum di_cache_use {
     DI_CACHE_NOT_USED = 0,   /**< not consulted: a .dimodel, a libtorch engine asked for, or caching off */
     DI_CACHE_HIT = 1,        /**< the compiled model came from the cache: libtorch was not loaded */
     DI_CACHE_STORED = 2,     /**< compiled from TorchScript, then written to the cache for the next load */
-    DI_CACHE_NOT_STORED = 3  /**< compiled, but nothing cached: the model runs on libtorch, or the directory
+    DI_CACHE_NOT_STORED = 3, /**< compiled, but nothing cached: the model runs on libtorch, or the directory
                                   cannot be written */
+    DI_CACHE_MAX_ENUM = 0x7FFFFFFF /**< not a value: makes every int32 value a di_cache_use (as above) */
 } di_cache_use;
 
 /** Options for di_model_load_file / di_model_load_memory. */

@@ -8,6 +8,7 @@ const char *engine_name(di_engine engine) {
         case DI_ENGINE_NATIVE: return "native";
         case DI_ENGINE_LIBTORCH: return "libtorch";
         case DI_ENGINE_LIBTORCH_REFERENCE: return "reference";
+        case DI_ENGINE_MAX_ENUM: break;
     }
     return nullptr;
 }

@@ -35,7 +35,8 @@ NetworkParts load_dimodel(const std::string &bytes, const NetworkOptions &option
     try {
         parts.native = build_engine(file.plan, parts.metadata, parts.num_classes);
     } catch (const std::invalid_argument &e) {
-        fail(DI_ERR_MODEL, std::string("corrupt .dimodel file: ") + e.what());
+        // Shapes that do not fit and budgets the engine will not spend: neither is corruption.
+        fail(DI_ERR_MODEL, std::string("the native engine cannot run this .dimodel: ") + e.what());
     }
     if (options.output != DI_OUTPUT_AUTO) parts.metadata.output = options.output;
     parts.plan = std::move(file.plan);

@@ -117,7 +117,7 @@ const float *Pipeline::predict_images(const Input *images, std::size_t count, in
         }
     };
     // No team at all in a forked child: its OpenMP pool is gone (engine/fork_safety.hpp).
-    const int team = engine::in_forked_child() ? 1 : int(std::min<std::size_t>(count, std::size_t(threads)));
+    const int team = int(std::min<std::size_t>(count, std::size_t(engine::usable_threads(threads))));
     if (team <= 1) {
         for (std::size_t i = 0; i < count; ++i) prepare(i);
     } else {
@@ -160,7 +160,7 @@ const float *Pipeline::predict(const float *tensors, std::size_t count, int thre
 const float *Pipeline::forward(const float *batch, std::size_t count, int threads) const {
     const std::size_t classes = std::size_t(num_classes());
     float *scores = at_least(thread_scratch().scores, count * classes);
-    network_->forward(batch, count, scores, threads);
+    network_->forward(batch, count, scores, engine::usable_threads(threads));
     for (std::size_t i = 0; i < count; ++i) to_log_probabilities(scores + i * classes, classes, metadata().output);
     return scores;
 }

@@ -11,10 +11,7 @@ namespace {
 std::atomic<bool> forked_child{false};
 
 // Runs in the child, on the only thread it has: the one that called fork().
-void on_fork_child() {
-    forked_child.store(true, std::memory_order_relaxed);
-    omp_set_num_threads(1);
-}
+void on_fork_child() { forked_child.store(true, std::memory_order_relaxed); }
 
 // Registered when the library is loaded: a fork before any call is covered too.
 // glibc unregisters the handler when the library is unloaded (dlclose).
@@ -22,6 +19,10 @@ const bool registered = pthread_atfork(nullptr, nullptr, on_fork_child) == 0;
 
 }  // namespace
 
-bool in_forked_child() { return registered && forked_child.load(std::memory_order_relaxed); }
+int usable_threads(int requested) {
+    if (!registered || !forked_child.load(std::memory_order_relaxed)) return requested;
+    omp_set_num_threads(1);  // an ICV of this thread: cheap, and right for threads the child makes later
+    return 1;
+}
 
 }  // namespace digitinfer::engine

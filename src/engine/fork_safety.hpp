@@ -4,15 +4,19 @@
 // whose threads do not exist, and its next parallel region waits for them for
 // ever. So the library registers (once, when it is loaded) a pthread_atfork
 // child handler, after which the child runs every call on the calling thread:
-// its own parallel regions start no team (ask in_forked_child() before one),
+// its own parallel regions start no team (they ask usable_threads() first),
 // and omp_set_num_threads(1) keeps libtorch's at::parallel_for serial (its
 // thread count is omp_get_max_threads() of the calling thread).
 #pragma once
 
 namespace digitinfer::engine {
 
-// True in a process forked from one that had loaded the library (at any depth).
-// Loading a model there asks for one thread (a TorchScript load sets libtorch's count).
-bool in_forked_child();
+// The threads a call may use: `requested` (0 = the default), or 1 in a process
+// forked from one that had loaded the library (at any depth), where it also
+// sets omp_set_num_threads(1) on the calling thread. Not in the at-fork handler:
+// LLVM's libomp resets itself in its own child handler, which runs after ours
+// (it registers later), and omp_set_num_threads before that reset waited for
+// ever on a lock of the parent's threads.
+int usable_threads(int requested);
 
 }  // namespace digitinfer::engine

@@ -68,7 +68,8 @@ void activate(const float *in, std::size_t n, float *out, Activation act);
 // OpenMP pool is gone (fork_safety.hpp).
 template <class Fn>
 void parallel(int threads, Fn &&fn) {
-    if (threads <= 1 || in_forked_child()) return fn(0, 1);
+    threads = usable_threads(threads);
+    if (threads <= 1) return fn(0, 1);
     std::exception_ptr error;
     std::mutex mutex;
 #pragma omp parallel num_threads(threads)

@@ -56,6 +56,7 @@ const char *output_kind_name(di_output_kind kind) {
         case DI_OUTPUT_LOG_PROBABILITIES: return "log_probabilities";
         case DI_OUTPUT_LOGITS: return "logits";
         case DI_OUTPUT_PROBABILITIES: return "probabilities";
+        case DI_OUTPUT_MAX_ENUM: break;
     }
     return nullptr;
 }

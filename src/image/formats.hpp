@@ -23,6 +23,9 @@ Image decode_png(const uint8_t *data, std::size_t size, std::size_t max_pixels);
 // JPEG (jpeg.cpp): libjpeg-turbo with Pillow's settings and decisions, within the pixel and scan limits.
 bool looks_like_jpeg(const uint8_t *data, std::size_t size);
 Image decode_jpeg(const uint8_t *data, std::size_t size, const DecodeLimits &limits);
+// The number of scans (SOS markers) libjpeg would read, counted by a walk over the markers
+// without decoding; it stops counting past stop_after (jpeg_scans.cpp).
+std::size_t count_jpeg_scans(const uint8_t *data, std::size_t size, std::size_t stop_after);
 
 // stb_image (stb.cpp) for BMP and PNM: their size (throws when unreadable), then their pixels.
 void stb_info(const uint8_t *data, std::size_t size, int &width, int &height);

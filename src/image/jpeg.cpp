@@ -8,7 +8,8 @@
 //   file is truncated": Pillow's suspending source asks for more); running
 //   out only while looking for the end marker afterwards does not.
 // Beyond Pillow, a scan limit bounds the work of a progressive file (every
-// scan walks every block of the image, however few bytes it has).
+// scan walks every block of the image, however few bytes it has): the scans
+// are counted before decoding (jpeg_scans.cpp) and again while decoding.
 #include <csetjmp>
 #include <cstdio>  // jpeglib.h needs FILE
 #include <string>
@@ -58,6 +59,10 @@ void on_progress(j_common_ptr cinfo) {
     }
 }
 
+[[noreturn]] void too_many_scans(uint32_t limit) {
+    fail(DI_ERR_DECODE, "cannot decode JPEG: more than " + std::to_string(limit) + " scans (the limit max_jpeg_scans)");
+}
+
 // The decompressor, destroyed however decode_jpeg leaves.
 struct Decompressor {
     jpeg_decompress_struct cinfo{};
@@ -81,9 +86,7 @@ Image decode_jpeg(const uint8_t *data, std::size_t size, const DecodeLimits &lim
     err.pub.emit_message = on_message;
     // Nothing with a destructor is made between here and the jumps back (from libjpeg's C frames).
     if (setjmp(err.jump)) {
-        if (progress.exceeded)
-            fail(DI_ERR_DECODE, "cannot decode JPEG: more than " + std::to_string(limits.max_jpeg_scans) +
-                                    " scans (the limit max_jpeg_scans)");
+        if (progress.exceeded) too_many_scans(limits.max_jpeg_scans);
         fail(DI_ERR_DECODE, std::string("cannot decode JPEG: ") + err.message);
     }
     jpeg_create_decompress(cinfo);
@@ -103,6 +106,9 @@ Image decode_jpeg(const uint8_t *data, std::size_t size, const DecodeLimits &lim
     cinfo->out_color_space = space == JCS_GRAYSCALE ? JCS_GRAYSCALE : img.cmyk ? JCS_CMYK : JCS_RGB;
     cinfo->dct_method = JDCT_ISLOW;
     cinfo->do_fancy_upsampling = TRUE;
+    // Refused at once rather than after decoding max_jpeg_scans scans (the monitor still counts).
+    if (count_jpeg_scans(data, size, limits.max_jpeg_scans) > limits.max_jpeg_scans)
+        too_many_scans(limits.max_jpeg_scans);
     jpeg_start_decompress(cinfo);  // a progressive file: reads every scan here
     img.width = int(w);
     img.height = int(h);

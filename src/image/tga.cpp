@@ -41,7 +41,9 @@ Layout read_layout(const uint8_t *d, std::size_t size, std::size_t &pos) {
     const int map_type = d[1], type = d[2], depth = d[16];
     if (map_type > 1 || le16(d + 12) == 0 || le16(d + 14) == 0 ||
         (depth != 1 && depth != 8 && depth != 16 && depth != 24 && depth != 32))
-        tga_failure("not a TGA file");
+        // TGA has no signature, so it is what decode_image tries last: bytes failing even its
+        // header checks are of no format we read (Pillow: "cannot identify image file").
+        fail(DI_ERR_DECODE, "cannot decode image: unknown format (not PNG, JPEG, GIF, BMP, PNM or TGA)");
     if (type != 1 && type != 2 && type != 3 && type != 9 && type != 10 && type != 11) tga_failure("unknown TGA mode");
     Layout l;
     const int kind = type & 7;

@@ -686,7 +686,7 @@ TEST_CASE("engine rejects invalid plans") {
     p.nodes[3].op = BatchNorm{std::vector<float>(31, 1.0f), std::vector<float>(32, 0.0f)};
     rejects(p);
     p = base;
-    p.nodes[4].op = Pointwise{Pointwise::Kind(99)};
+    p.nodes[4].op = Pointwise{Pointwise::Kind(15)};  // in the enum's range (0-15), not an enumerator
     rejects(p);
     p = base;
     p.channels = 0;

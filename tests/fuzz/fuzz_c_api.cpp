@@ -334,9 +334,10 @@ void preprocess(Program &in, Slot &slot) {
 }
 
 void names(Program &in) {
-    const int value = int(int8_t(in.u8()));
-    if (!di_status_string(di_status(value)) || !di_engine_name(di_engine(value)) ||
-        !di_output_kind_name(di_output_kind(value)))
+    // Values C++ can hold in each enum (a C caller may pass any int: the library reads the bytes).
+    const int value = int(int8_t(in.u8())), unsigned_value = int(uint8_t(value));
+    if (!di_status_string(di_status(value)) || !di_engine_name(di_engine(unsigned_value)) ||
+        !di_output_kind_name(di_output_kind(unsigned_value)))
         fuzz::broken("di_*_name", "NULL for an unknown value");
     const Bytes text = in.take(in.u8() % 24);
     const std::string name(text.begin(), text.end());

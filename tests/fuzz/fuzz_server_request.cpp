@@ -88,9 +88,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, std::size_t size) {
     parser.body_limit(limits.max_request_size);
     parser.eager(true);
     boost::beast::error_code ec;
+    // The input is all the client sends, then it closes. (Once every byte is used, put() of an
+    // empty buffer in the middle of a body returns 0 without an error: the end has to be said.)
     for (std::size_t used = 0; !parser.is_done() && !ec;) {
-        used += parser.put(boost::asio::buffer(data + used, size - used), ec);
-        if (ec == beast_http::error::need_more) parser.put_eof(ec);  // then the client closed
+        const std::size_t n = used < size ? parser.put(boost::asio::buffer(data + used, size - used), ec) : 0;
+        used += n;
+        if (ec == beast_http::error::need_more) ec = {};
+        if (n == 0 && !ec) {
+            parser.put_eof(ec);  // nothing more will come
+            break;
+        }
     }
     if (ec || !parser.is_done()) return 0;  // the session answers 400 or closes: no handler runs
 

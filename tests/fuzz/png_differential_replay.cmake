@@ -2,7 +2,7 @@
 # and, in the normal build (any compiler, no libFuzzer), a replay of them and of the decode
 # regressions. Included from tests/CMakeLists.txt and from the fuzz build's block in
 # tests/fuzz/CMakeLists.txt (which only takes the seed list).
-include_guard(GLOBAL)
+include_guard(DIRECTORY)
 include(${CMAKE_CURRENT_LIST_DIR}/sources.cmake)
 
 # Every PNG the tests use; the files that are not PNG are skipped at once by the harness.

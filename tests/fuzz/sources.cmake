@@ -1,6 +1,6 @@
 # The fuzz targets' inputs, shared by CMakeLists.txt (the libFuzzer build) and
 # replay.cmake (the plain replay build). Paths are absolute.
-include_guard(GLOBAL)
+include_guard(DIRECTORY)
 
 set(DI_FUZZ_DIR ${CMAKE_CURRENT_LIST_DIR})
 # Seeds: every image the tests use (good, bad and unsupported) ...

@@ -1,16 +1,18 @@
 """ctypes mirror of include/digitinfer/digitinfer.h and the loaded shared library.
 
 Everything here follows the C header one to one; the Pythonic API lives in
-__init__.py. Keep the structs in the header's field order: ctypes lays them
+_model.py. Keep the structs in the header's field order: ctypes lays them
 out exactly like the C compiler does only if the order and types match.
+
+Pointers to arrays the caller owns (pixels, scores, statuses, arrays of
+structs) are declared c_void_p, of the same size as any data pointer: the
+bindings hand the library numpy buffers by their address, without a cast.
 """
 import ctypes
-import ctypes.util
-import os
+from typing import Any
 
-# The C ABI these bindings were written against (DI_ABI_VERSION, the SONAME number).
-ABI_VERSION = 1
-SONAME = f"libdigitinfer.so.{ABI_VERSION}"
+from . import _find
+from ._find import ABI_VERSION, SONAME
 
 # di_status values (the header's enum di_status).
 DI_OK = 0
@@ -97,7 +99,7 @@ class di_encoded_image(ctypes.Structure):
 
 class di_gray_image(ctypes.Structure):
     _fields_ = [
-        ("pixels", ctypes.POINTER(ctypes.c_uint8)),
+        ("pixels", ctypes.c_void_p),           # const uint8_t *
         ("width", ctypes.c_int32),
         ("height", ctypes.c_int32),
         ("stride", ctypes.c_size_t),
@@ -113,9 +115,9 @@ class di_prediction(ctypes.Structure):
 
 class di_outputs(ctypes.Structure):
     _fields_ = [
-        ("predictions", ctypes.POINTER(di_prediction)),
-        ("probabilities", ctypes.POINTER(ctypes.c_float)),
-        ("log_probabilities", ctypes.POINTER(ctypes.c_float)),
+        ("predictions", ctypes.c_void_p),        # di_prediction *
+        ("probabilities", ctypes.c_void_p),      # float *
+        ("log_probabilities", ctypes.c_void_p),  # float *
         ("scores_capacity", ctypes.c_size_t),
     ]
 
@@ -130,12 +132,12 @@ class di_predict_options(ctypes.Structure):
 class di_results(ctypes.Structure):
     _fields_ = [
         ("struct_size", ctypes.c_uint32),
-        ("predictions", ctypes.POINTER(di_prediction)),
-        ("probabilities", ctypes.POINTER(ctypes.c_float)),
-        ("log_probabilities", ctypes.POINTER(ctypes.c_float)),
+        ("predictions", ctypes.c_void_p),        # di_prediction *
+        ("probabilities", ctypes.c_void_p),      # float *
+        ("log_probabilities", ctypes.c_void_p),  # float *
         ("scores_capacity", ctypes.c_size_t),
-        ("statuses", ctypes.POINTER(c_enum)),          # di_status *
-        ("messages", ctypes.POINTER(ctypes.c_char_p)),  # const char **
+        ("statuses", ctypes.c_void_p),           # di_status *
+        ("messages", ctypes.c_void_p),           # const char **
     ]
 
 
@@ -143,8 +145,7 @@ _model_p = ctypes.POINTER(di_model)
 _status = c_enum
 _size = ctypes.c_size_t
 _void_p = ctypes.c_void_p
-_float_p = ctypes.POINTER(ctypes.c_float)
-_u8_p = ctypes.POINTER(ctypes.c_uint8)
+_array = ctypes.c_void_p  # an array the caller owns, by address (see the top)
 _outputs_p = ctypes.POINTER(di_outputs)
 _predict_options_p = ctypes.POINTER(di_predict_options)
 _results_p = ctypes.POINTER(di_results)
@@ -171,41 +172,35 @@ _SIGNATURES = {
     "di_model_get_label": (_status, [_model_p, ctypes.c_int32, ctypes.POINTER(ctypes.c_char_p)]),
     "di_outputs_default": (di_outputs, []),
     "di_model_predict_encoded": (_status, [_model_p, _void_p, _size, _outputs_p]),
-    "di_model_predict_encoded_batch": (_status, [_model_p, ctypes.POINTER(di_encoded_image), _size, _outputs_p]),
+    "di_model_predict_encoded_batch": (_status, [_model_p, _array, _size, _outputs_p]),
     "di_model_predict_gray": (_status, [_model_p, ctypes.POINTER(di_gray_image), _outputs_p]),
-    "di_model_predict_gray_batch": (_status, [_model_p, ctypes.POINTER(di_gray_image), _size, _outputs_p]),
-    "di_model_predict_tensor": (_status, [_model_p, _float_p, _size, _size, _outputs_p]),
+    "di_model_predict_gray_batch": (_status, [_model_p, _array, _size, _outputs_p]),
+    "di_model_predict_tensor": (_status, [_model_p, _array, _size, _size, _outputs_p]),
     "di_predict_options_default": (di_predict_options, []),
     "di_results_default": (di_results, []),
-    "di_model_predict_encoded_ex": (_status, [_model_p, ctypes.POINTER(di_encoded_image), _size,
-                                              _predict_options_p, _results_p]),
-    "di_model_predict_gray_ex": (_status, [_model_p, ctypes.POINTER(di_gray_image), _size,
-                                           _predict_options_p, _results_p]),
-    "di_model_predict_tensor_ex": (_status, [_model_p, _float_p, _size, _size, _predict_options_p, _results_p]),
-    "di_model_preprocess_encoded": (_status, [_model_p, _void_p, _size, _u8_p, _size, _float_p, _size]),
+    "di_model_predict_encoded_ex": (_status, [_model_p, _array, _size, _predict_options_p, _results_p]),
+    "di_model_predict_gray_ex": (_status, [_model_p, _array, _size, _predict_options_p, _results_p]),
+    "di_model_predict_tensor_ex": (_status, [_model_p, _array, _size, _size, _predict_options_p, _results_p]),
+    "di_model_preprocess_encoded": (_status, [_model_p, _void_p, _size, _array, _size, _array, _size]),
 }
 
 
-def _open():
-    """dlopen()s the library: $DIGITINFER_LIBRARY, else the SONAME, else whatever find_library knows."""
-    explicit = os.environ.get("DIGITINFER_LIBRARY")
-    if explicit:
-        candidates = [explicit]  # an explicit choice must not silently fall back to another copy
-    else:
-        candidates = [SONAME, ctypes.util.find_library("digitinfer")]
+def _open() -> Any:
+    """dlopen()s and binds the first library _find.candidates() names that is a DigitInfer of this ABI."""
     errors = []
-    for name in filter(None, candidates):
+    for origin, name in _find.candidates():
         try:
-            return ctypes.CDLL(name)
-        except OSError as e:
-            errors.append(str(e))
+            return _bind(ctypes.CDLL(name))
+        except (OSError, ImportError) as e:
+            errors.append(f"{origin} ({name}): {e}")
     raise ImportError(
-        "digitinfer: cannot load the DigitInfer C library (" + "; ".join(errors or ["not found"]) + "). "
-        f"Install {SONAME} where the dynamic loader finds it, or set DIGITINFER_LIBRARY to its path."
+        "digitinfer: cannot load the DigitInfer C library; tried " + "; ".join(errors) + ". "
+        f"Install {SONAME} (its prefix's lib/pkgconfig on PKG_CONFIG_PATH, or where the dynamic loader "
+        f"finds it), install a wheel that bundles it, or set {_find.ENV_LIBRARY} to its path."
     )
 
 
-def _bind(lib):
+def _bind(lib: Any) -> Any:
     # Check the ABI before binding the rest: another major version may lack functions.
     try:
         abi_version, version = lib.di_abi_version, lib.di_version
@@ -231,4 +226,5 @@ def _bind(lib):
     return lib
 
 
-lib = _bind(_open())
+lib = _open()
+library_path = _find.loaded_path(lib.di_version)  # the file really loaded

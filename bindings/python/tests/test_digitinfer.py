@@ -1,162 +1,23 @@
-"""Tests of the Python bindings against the real libdigitinfer (DIGITINFER_LIBRARY, else build/).
+"""Tests of the Python bindings against the real libdigitinfer: golden values, the API, errors, threads.
 
     DIGITINFER_LIBRARY=build/libdigitinfer.so.1 python3 -m pytest bindings/python/tests -q
 
-A library built without libtorch (-DDIGITINFER_WITH_TORCH=OFF) is tested too: see WITH_TORCH below.
+Every kind of input is in test_inputs.py, the C header's mirror in test_layout.py, finding the
+library in test_discovery.py, the wheel and clean virtual environments in test_wheel.py.
 """
-import ctypes
-import json
 import math
-import os
-import re
-import shlex
-import shutil
-import subprocess
-import sys
+import pickle
 import threading
 from array import array
-from pathlib import Path
 
+import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]  # bindings/python/tests/<this file>
-BINDINGS = ROOT / "bindings/python"
-# A source checkout's build is the natural library to test when none is named.
-if (ROOT / "build/libdigitinfer.so.1").exists():
-    os.environ.setdefault("DIGITINFER_LIBRARY", str(ROOT / "build/libdigitinfer.so.1"))
-
-import digitinfer  # noqa: E402  (needs the environment above)
-from digitinfer import Engine, Error, Model, OutputKind, Prediction, _lib  # noqa: E402
-
-HERE = Path(__file__).resolve().parent
-SCRIPTED = ROOT / "models/convnet.scripted.pt"
-TRACED = ROOT / "models/convnet.traced.pt"
-DIMODEL = ROOT / "models/convnet.dimodel"
-GOLDEN = ROOT / "tests/data/golden.json"
-BAD = ROOT / "tests/data/bad"
-EXAMPLES = sorted((ROOT / "examples/images").glob("*.png"))
-IMAGES = sorted((ROOT / "tests/data/images").iterdir()) + EXAMPLES
-DIGIT_7 = ROOT / "examples/images/digit-7.png"
-DIGIT_2 = ROOT / "examples/images/digit-2.png"
-BIG = ROOT / "tests/data/images/1-RGB-640x480.png"
-CORRUPT = BAD / "corrupt.png"
-
-
-# --- builds without the libtorch plugin --------------------------------------------------------
-# A library built with -DDIGITINFER_WITH_TORCH=OFF loads only .dimodel files: a TorchScript file fails with
-# DI_ERR_MODEL, "the libtorch plugin is not installed". CTest says which build it tests
-# (DIGITINFER_WITH_TORCH=0 or 1); unset, the tests ask the library, loading the shipped traced model. Set, it
-# must agree with the library, else the tests refuse to run (rather than skip what they should test).
-# Without the plugin, as the C++ tests do (tests/support.cpp: stand_in, model_available, [torch]):
-# - the shipped TorchScript models are stood in for by their compiled form, models/convnet.dimodel, which
-#   predicts as they do on the native engine (with the plugin, test_export_native_gives_a_model_that_
-#   predicts_identically checks that, and the C++ [native_file] tests);
-# - golden cases of other TorchScript models are left out, counted in one skipped case;
-# - tests about TorchScript itself (its engines, exporting from it) skip, saying so;
-# - test_torchscript_files_need_the_plugin checks the error. With the plugin nothing of this changes.
-NO_PLUGIN = "libtorch plugin is not installed"
-
-
-def _probe_torch():
-    """True when the library loads a TorchScript file, False when it says it has no plugin for one, None when
-    it fails otherwise (the tests that load TorchScript then show that error), with the error's text."""
-    try:
-        with Model(TRACED):
-            return True, ""
-    except Error as e:
-        return (False if e.status == "DI_ERR_MODEL" and NO_PLUGIN in e.message else None), str(e)
-
-
-def _with_torch():
-    probed, error = _probe_torch()
-    declared = os.environ.get("DIGITINFER_WITH_TORCH", "").strip()
-    if not declared:
-        return probed is not False
-    truth = {"1": True, "on": True, "true": True, "yes": True, "0": False, "off": False, "false": False, "no": False}
-    if declared.lower() not in truth:
-        raise RuntimeError(f"DIGITINFER_WITH_TORCH={declared!r}: expected 1 or 0 (ON/OFF, TRUE/FALSE, YES/NO)")
-    if truth[declared.lower()] and probed is False:
-        raise RuntimeError(f"DIGITINFER_WITH_TORCH={declared} says the library under test "
-                           f"({_lib.lib._name}) has the libtorch plugin, but it has none: {error}")
-    if not truth[declared.lower()] and probed is True:
-        raise RuntimeError(f"DIGITINFER_WITH_TORCH={declared} says the library under test ({_lib.lib._name}) has "
-                           f"no libtorch plugin, but it loads {TRACED.relative_to(ROOT)}: the tests of TorchScript "
-                           "would be skipped for nothing")
-    return truth[declared.lower()]
-
-
-WITH_TORCH = _with_torch()
-
-
-def needs_torch(what):
-    """Marks a test about TorchScript itself: skipped, saying `what` it tests, by a library without the plugin."""
-    return pytest.mark.skipif(not WITH_TORCH, reason=f"needs the libtorch plugin: {what}")
-
-
-def stand_in(path):
-    """The absolute path of the model a test that just needs `path` (absolute or relative to the repository)
-    loads: `path` itself, or, without the plugin, models/convnet.dimodel for a shipped TorchScript model."""
-    path = ROOT / path
-    return DIMODEL if not WITH_TORCH and path in (SCRIPTED, TRACED) else path
-
-
-def model_available(path):
-    return WITH_TORCH or stand_in(path).suffix == ".dimodel"
-
-
-def golden_cases():
-    """All the cases of golden.json, whatever the build (for the images' facts: their sizes and digits)."""
-    if not GOLDEN.exists():
-        return []
-    return json.loads(GOLDEN.read_text())["cases"]
-
-
-def golden_params():
-    cases = golden_cases()
-    if not cases:
-        reason = f"{GOLDEN.relative_to(ROOT)} is absent or empty: generate it with tools/make_golden.py"
-        return [pytest.param(None, marks=pytest.mark.skip(reason=reason))]
-    params = [pytest.param(c, id=f"{c['image']}@{c['model']}") for c in cases if model_available(c["model"])]
-    left_out = [c for c in cases if not model_available(c["model"])]
-    if left_out:
-        names = sorted({c["model"] for c in left_out})
-        reason = (f"needs the libtorch plugin: {len(left_out)} of the {len(cases)} golden cases, those of the "
-                  f"{len(names)} TorchScript models {', '.join(names)}, are left out")
-        params.append(pytest.param(None, id="left-out-without-libtorch", marks=pytest.mark.skip(reason=reason)))
-    return params
-
-
-@pytest.fixture(scope="module")
-def models():
-    """Loads each model once: `models(relative_path)` (its stand-in: see stand_in)."""
-    cache = {}
-
-    def get(path):
-        path = stand_in(path)
-        if path not in cache:
-            cache[path] = Model(path)
-        return cache[path]
-
-    yield get
-    for m in cache.values():
-        m.close()
-
-
-@pytest.fixture(scope="module")
-def model(models):
-    return models("models/convnet.scripted.pt")
-
-
-def assert_same(a, b, tolerance=1e-5):
-    assert a.digit == b.digit
-    assert a.probabilities == pytest.approx(b.probabilities, abs=tolerance)
-
-
-def assert_status(excinfo, status):
-    e = excinfo.value
-    assert e.status == status, str(e)
-    assert isinstance(e.code, int) and e.code < 0
-    assert e.message and str(e).startswith(status + ": ")
+from support import (BAD, BIG, CORRUPT, DIGIT_2, DIGIT_7, DIMODEL, EXAMPLES, GOLDEN, IMAGES, NO_PLUGIN, ROOT,
+                     SCRIPTED, TRACED, WITH_TORCH, assert_same, assert_status, golden_cases, golden_params,
+                     needs_torch, stand_in)
+from support import digitinfer, _lib
+from digitinfer import Engine, Error, Model, OutputKind, Prediction
 
 
 # --- golden values from the Python reference pipeline ---------------------------------------
@@ -172,7 +33,7 @@ def test_prediction_matches_reference(models, case):
 @pytest.mark.parametrize("case", golden_params())
 def test_preprocessed_image_is_identical_to_reference(models, case):
     image, _ = models(case["model"]).preprocess(ROOT / case["image"])
-    assert list(image) == case["preprocessed"]
+    assert image.tolist() == np.reshape(case["preprocessed"], image.shape).tolist()
 
 
 def test_golden_covers_the_examples_with_both_shipped_models():
@@ -205,6 +66,9 @@ def test_shipped_models_describe_themselves(models, path):
 def test_prediction_fields_are_consistent(model):
     p = model.predict(DIGIT_7)
     assert len(p.probabilities) == len(p.log_probabilities) == 10
+    for scores in (p.probabilities, p.log_probabilities):
+        assert isinstance(scores, np.ndarray) and scores.dtype == np.float32 and not scores.flags.writeable
+    assert isinstance(p.digit, int) and isinstance(p.probability, float)
     assert sum(p.probabilities) == pytest.approx(1, abs=1e-5)
     assert p.probability == p.probabilities[p.digit] == max(p.probabilities)
     assert [math.exp(x) for x in p.log_probabilities] == pytest.approx(p.probabilities, rel=1e-5, abs=1e-7)
@@ -212,6 +76,17 @@ def test_prediction_fields_are_consistent(model):
     assert len(top) == 3 and top[0] == (p.digit, p.probability)
     assert [q for _, q in top] == sorted((q for _, q in top), reverse=True)
     assert len(p.top_k(100)) == 10
+
+
+def test_prediction_is_a_frozen_value(model):
+    p = model.predict(DIGIT_7)
+    with pytest.raises(AttributeError):
+        p.digit = 3
+    with pytest.raises(ValueError):
+        p.probabilities[0] = 1.0
+    q = Prediction(p.digit, p.probability, list(p.probabilities), p.log_probabilities.tolist())
+    assert q == p and hash(q) == hash(p) and q != model.predict(DIGIT_2)
+    assert repr(p) == f"Prediction(digit=7, probability={p.probability:.6g})"
 
 
 def test_predict_takes_a_path_or_any_bytes_like(model):
@@ -234,19 +109,41 @@ def test_batch_equals_one_by_one(model):
         assert_same(p, model.predict(image))
 
 
+def test_batch_result_holds_arrays_and_reads_as_a_list(model):
+    batch = model.predict_batch(IMAGES)
+    n = len(IMAGES)
+    assert batch.digits.dtype == np.int32 and batch.digits.shape == (n,)
+    assert batch.probabilities.dtype == batch.log_probabilities.dtype == np.float32
+    assert batch.probabilities.shape == batch.log_probabilities.shape == (n, 10)
+    assert batch.top_probabilities.tolist() == batch.probabilities.max(axis=1).tolist()
+    assert batch.digits.tolist() == batch.probabilities.argmax(axis=1).tolist() == [p.digit for p in batch]
+    assert batch.ok.all() and not batch.statuses.any() and batch.errors == {}
+    assert batch == list(batch) == batch[:] and batch[-1] == batch[n - 1] and batch[1:3] == list(batch)[1:3]
+    with pytest.raises(IndexError):
+        batch[n]
+    with pytest.raises(ValueError):
+        batch.digits[0] = 3
+    assert f"BatchResult of {n} images" in repr(batch)
+
+
 def test_empty_batch_gives_no_predictions(model):
     assert model.predict_batch([]) == []
+    assert len(model.predict_batch([])) == 0 and model.predict_batch([]).probabilities.shape == (0, 10)
 
 
 def test_preprocess_gives_the_image_and_its_normalized_tensor(model):
-    image, tensor = model.preprocess(DIGIT_7)
-    assert isinstance(image, bytes) and len(image) == 28 * 28 and len(tensor) == 28 * 28
+    pre = model.preprocess(DIGIT_7)
+    image, tensor = pre
+    assert (pre.image, pre.tensor) == (image, tensor)
+    assert image.dtype == np.uint8 and image.shape == (28, 28)
+    assert tensor.dtype == np.float32 and tensor.shape == (1, 28, 28)
     info = model.info
-    assert tensor == pytest.approx([(v / 255 - info.mean) / info.std for v in image], abs=1e-5)
+    expected = (image.astype(np.float64) / 255 - info.mean) / info.std
+    assert tensor[0] == pytest.approx(expected, abs=1e-5)
 
 
 def test_gray_pixels_give_the_encoded_result(model):
-    image, _ = model.preprocess(DIGIT_7)
+    image = model.preprocess(DIGIT_7).image.tobytes()
     expected = model.predict(DIGIT_7)
     assert_same(model.predict_gray(image, 28, 28), expected)
     assert_same(model.predict_gray(bytearray(image), 28, 28), expected)
@@ -255,9 +152,7 @@ def test_gray_pixels_give_the_encoded_result(model):
 
 
 def test_gray_accepts_numpy_arrays(model):
-    np = pytest.importorskip("numpy")
-    image, _ = model.preprocess(DIGIT_7)
-    pixels = np.frombuffer(image, dtype=np.uint8).reshape(28, 28)
+    pixels = model.preprocess(DIGIT_7).image
     assert_same(model.predict_gray(pixels, 28, 28), model.predict(DIGIT_7))
     with pytest.raises(TypeError):
         model.predict_gray(pixels.astype(np.float32), 28, 28)
@@ -267,27 +162,27 @@ def test_gray_accepts_numpy_arrays(model):
 
 def test_gray_geometry_outside_the_buffer_is_refused(model):
     for args in ((b"\0" * 783, 28, 28), (b"\0" * 800, 28, 28, 29), (b"\0" * 10, 0, 1), (b"\0" * 10, 5, 1, 4),
-                 (b"\0" * 10, -1, 1), (b"\0" * 10, 2**32 + 1, 1)):
+                 (b"\0" * 10, -1, 1), (b"\0" * 10, 2**32 + 1, 1), (b"\0" * 10, 5, 1, 2**64 + 1)):
         with pytest.raises(Error) as excinfo:
             model.predict_gray(*args)
         assert_status(excinfo, "DI_ERR_INVALID_ARGUMENT")
 
 
 def test_tensors_give_the_encoded_result(model):
-    _, tensor = model.preprocess(DIGIT_7)
-    _, tensor2 = model.preprocess(ROOT / "examples/images/digit-2.png")
+    tensor = model.preprocess(DIGIT_7).tensor.ravel().tolist()
+    tensor2 = model.preprocess(DIGIT_2).tensor.ravel().tolist()
     [p] = model.predict_tensor(tensor)
     assert_same(p, model.predict(DIGIT_7))
     a, b = model.predict_tensor(tensor + tensor2, count=2)
     assert (a.digit, b.digit) == (7, 2)
+    assert model.predict_tensor(tensor + tensor2) == [a, b]  # count: as many as there are
     assert_same(model.predict_tensor(array("f", tensor))[0], p)
 
 
 def test_tensor_accepts_numpy_float32_of_any_shape(model):
-    np = pytest.importorskip("numpy")
-    _, tensor = model.preprocess(DIGIT_7)
-    x = np.asarray(tensor, dtype=np.float32).reshape(1, 1, 28, 28)
-    assert_same(model.predict_tensor(x)[0], model.predict(DIGIT_7))
+    tensor = model.preprocess(DIGIT_7).tensor
+    for x in (tensor, tensor.reshape(1, 1, 28, 28), tensor.ravel(), tensor.astype(np.float64)):
+        assert_same(model.predict_tensor(x)[0], model.predict(DIGIT_7))
 
 
 def test_output_kind_can_be_forced(model):
@@ -315,7 +210,7 @@ def test_export_native_gives_a_model_that_predicts_identically(model, tmp_path):
     with Model(path) as compiled:
         assert compiled.info.labels == model.info.labels
         for image in EXAMPLES:
-            assert compiled.predict(image).log_probabilities == model.predict(image).log_probabilities
+            assert compiled.predict(image).log_probabilities.tolist() == model.predict(image).log_probabilities.tolist()
 
 
 def test_version_is_the_loaded_library():
@@ -323,26 +218,83 @@ def test_version_is_the_loaded_library():
     assert digitinfer.version() == f"{number // 10000}.{number // 100 % 100}.{number % 100}"
 
 
-def test_structs_the_library_fills_have_the_mirrors_sizes():
-    for default, struct in (("di_load_options_default", _lib.di_load_options),
-                            ("di_model_info_default", _lib.di_model_info),
-                            ("di_predict_options_default", _lib.di_predict_options),
-                            ("di_results_default", _lib.di_results)):
-        assert getattr(_lib.lib, default)().struct_size == ctypes.sizeof(struct), default
-    out = _lib.lib.di_outputs_default()
-    assert not out.predictions and not out.probabilities and not out.log_probabilities
-    assert out.scores_capacity == 0
-    results = _lib.lib.di_results_default()
-    assert not any(getattr(results, f) for f in ("predictions", "probabilities", "log_probabilities", "statuses",
-                                                  "messages", "scores_capacity"))
-    assert _lib.lib.di_predict_options_default().num_threads == 0
-    opts = _lib.lib.di_load_options_default()
-    assert (opts.max_pixels, opts.max_encoded_bytes) == (_lib.DI_DEFAULT_MAX_PIXELS, _lib.DI_DEFAULT_MAX_ENCODED_BYTES)
-    assert (opts.flags, opts.max_jpeg_scans, opts.torch_time_limit_ms, opts.torch_memory_limit_bytes) == (
-        0, _lib.DI_DEFAULT_MAX_JPEG_SCANS, _lib.DI_DEFAULT_TORCH_TIME_LIMIT_MS, _lib.DI_DEFAULT_TORCH_MEMORY_LIMIT_BYTES)
+def test_model_takes_a_path_or_the_files_bytes(compiled):
+    data = DIMODEL.read_bytes()
+    for source in (data, bytearray(data), memoryview(data), np.frombuffer(data, np.uint8), str(DIMODEL)):
+        with Model(source) as m:
+            assert m.info == compiled.info
+            assert m.predict(DIGIT_7) == compiled.predict(DIGIT_7)
+    for bad in (42, None, np.zeros((2, 2), np.float32)):
+        with pytest.raises(digitinfer.InputTypeError):
+            Model(bad)
+    with pytest.raises(TypeError):
+        Model.from_bytes(str(DIMODEL))
+
+
+def test_threads_and_num_threads_are_one_option():
+    for kwargs in ({"threads": 2}, {"num_threads": 2}, {"threads": 2, "num_threads": 2}):
+        with Model(DIMODEL, **kwargs) as m:
+            assert m.info.num_threads == 2
+    with pytest.raises(TypeError, match="give one of them"):
+        Model(DIMODEL, threads=1, num_threads=2)
+    with Model(DIMODEL, 3) as m:  # positional, as in 1.x
+        assert m.info.num_threads == 3
+
+
+def test_model_describes_its_input(compiled):
+    assert compiled.input_shape == compiled.info.input_shape == (1, 28, 28)
+    assert compiled.labels == compiled.info.labels == tuple("0123456789")
+    assert compiled.info.cache is digitinfer.CacheUse.NOT_USED  # a .dimodel is compiled already
+    assert "native" in repr(compiled) and "1x28x28" in repr(compiled)
+
+
+@needs_torch("the compiled-model cache, which only TorchScript files use")
+def test_cache_dir_chooses_the_compiled_model_cache(tmp_path):
+    with Model(SCRIPTED, cache_dir=tmp_path) as first, Model(SCRIPTED, cache_dir=tmp_path) as second:
+        assert first.info.cache is digitinfer.CacheUse.STORED and first.info.cache_path.startswith(str(tmp_path))
+        assert second.info.cache is digitinfer.CacheUse.HIT and second.info.cache_path == first.info.cache_path
+        assert second.predict(DIGIT_7) == first.predict(DIGIT_7)
+    with Model(SCRIPTED, cache_dir="") as uncached:
+        assert uncached.info.cache is digitinfer.CacheUse.NOT_USED and uncached.info.cache_note
+    with pytest.raises(digitinfer.InvalidArgumentError):
+        Model(SCRIPTED, cache_dir="a\0b")
 
 
 # --- errors -----------------------------------------------------------------------------------
+
+def test_each_status_has_its_exception_class():
+    classes = {digitinfer.Status.INVALID_ARGUMENT: (digitinfer.InvalidArgumentError, ValueError),
+               digitinfer.Status.IO: (digitinfer.FileError,), digitinfer.Status.DECODE: (digitinfer.DecodeError,),
+               digitinfer.Status.MODEL: (digitinfer.ModelError,),
+               digitinfer.Status.OUT_OF_MEMORY: (digitinfer.OutOfMemoryError,),
+               digitinfer.Status.BUFFER_TOO_SMALL: (digitinfer.BufferTooSmallError,),
+               digitinfer.Status.INFERENCE: (digitinfer.InferenceError,),
+               digitinfer.Status.INTERNAL: (digitinfer.InternalError,)}
+    for status, bases in classes.items():
+        e = Error(status, "why")  # the base class picks the subclass, as the library's failures do
+        assert type(e) is bases[0] and all(isinstance(e, b) for b in bases)
+        assert isinstance(e, digitinfer.DigitInferError) and digitinfer.DigitInferError is Error
+        assert e.code is status and e.status == _lib.lib.di_status_string(status).decode() == "DI_" + (
+            "OK" if status == 0 else "ERR_" + status.name)
+        assert str(e) == f"{e.status}: why" and e.message == "why"
+        again = pickle.loads(pickle.dumps(e))
+        assert type(again) is type(e) and (again.code, again.message) == (e.code, e.message)
+    unknown = Error(-55, "new in a later library")
+    assert type(unknown) is Error and unknown.code == -55 and unknown.status
+
+
+def test_wrong_input_types_are_type_errors_with_the_status(compiled):
+    for call in (lambda: compiled.predict(3.5), lambda: compiled.predict(None),
+                 lambda: compiled.predict_batch(5), lambda: compiled.predict_batch(DIGIT_7),
+                 lambda: compiled.predict_gray(3, 28, 28), lambda: Model(DIMODEL, threads="2")):
+        with pytest.raises(digitinfer.InputTypeError) as excinfo:
+            call()
+        assert isinstance(excinfo.value, TypeError)
+        assert_status(excinfo, "DI_ERR_INVALID_ARGUMENT")
+    e = digitinfer.InputTypeError("why")
+    again = pickle.loads(pickle.dumps(e))
+    assert type(again) is digitinfer.InputTypeError and again.message == "why"
+
 
 def test_missing_model_file_is_an_io_error(tmp_path):
     with pytest.raises(Error) as excinfo:
@@ -472,159 +424,6 @@ def test_close_while_other_threads_predict_waits_for_them():
     assert outcomes == ["the model is closed"] * 4
 
 
-# --- loading the library ----------------------------------------------------------------------
-
-def test_a_library_with_another_abi_is_refused():
-    class OtherAbi:
-        _name = "libdigitinfer.so.2"
-        di_abi_version = staticmethod(lambda: 2)
-        di_version = staticmethod(lambda: b"2.0.0")
-
-    with pytest.raises(ImportError, match="ABI version 2 .* written for ABI version 1"):
-        _lib._bind(OtherAbi())
-
-
-def import_in_subprocess(library):
-    env = dict(os.environ, DIGITINFER_LIBRARY=library, PYTHONPATH=str(BINDINGS))
-    return subprocess.run([sys.executable, "-c", "import digitinfer"], env=env, capture_output=True, text=True)
-
-
-@pytest.mark.parametrize("library, message", [("/nonexistent/libdigitinfer.so.1", "cannot load"),
-                                              ("libc.so.6", "not a DigitInfer library")])
-def test_import_fails_clearly_without_a_digitinfer_library(library, message):
-    result = import_in_subprocess(library)
-    assert result.returncode != 0
-    assert "ImportError" in result.stderr and message in result.stderr
-
-
-# --- the C header, mirrored: layouts, constants, functions ----------------------------------
-
-# Every struct of the header that _lib.py mirrors (di_model is opaque).
-MIRRORED_STRUCTS = ("di_load_options", "di_model_info", "di_encoded_image", "di_gray_image", "di_prediction",
-                    "di_outputs", "di_predict_options", "di_results")
-
-
-def include_dirs():
-    """The directories holding digitinfer/digitinfer.h and digitinfer/version.h."""
-    explicit = os.environ.get("DIGITINFER_INCLUDE_DIRS")
-    if explicit:
-        return [Path(d) for d in explicit.split(":") if d]
-    if not (ROOT / "include/digitinfer/version.h").exists():
-        pytest.skip("include/digitinfer/version.h does not exist: set "
-                    "DIGITINFER_INCLUDE_DIRS to <repo>/include:<the build's include directory> to check the "
-                    "bindings against the C headers")
-    return [ROOT / "include"]
-
-
-def header_text(name):
-    """The text of digitinfer/<name>, found in include_dirs(), without its comments."""
-    for d in include_dirs():
-        path = d / "digitinfer" / name
-        if path.exists():
-            return re.sub(r"/\*.*?\*/", " ", path.read_text(), flags=re.S)
-    pytest.fail(f"digitinfer/{name} is in none of the include directories {[str(d) for d in include_dirs()]}")
-
-
-@pytest.fixture(scope="module")
-def c_layout(tmp_path_factory):
-    """Compiles and runs tests/layout.c: {"struct": {name: (size, align)}, "field": {(struct, field): (offset,
-    size)}, "enum": {type: size}, "value": {constant: value}}, as the C compiler sees the header."""
-    compiler = shlex.split(os.environ.get("CC") or "cc")
-    if not shutil.which(compiler[0]):
-        pytest.skip(f"no C compiler: '{compiler[0]}' is not on PATH (set CC or install gcc), so the ctypes "
-                    "struct layouts could not be compared with the C header's")
-    exe = tmp_path_factory.mktemp("layout") / "layout"
-    command = [*compiler, "-std=c11", "-Wall", "-Wextra", "-Werror", *(f"-I{d}" for d in include_dirs()),
-               str(HERE / "layout.c"), "-o", str(exe)]
-    built = subprocess.run(command, capture_output=True, text=True)
-    assert built.returncode == 0, f"{shlex.join(command)} failed:\n{built.stderr}"
-    output = subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout
-    layout = {"struct": {}, "field": {}, "enum": {}, "value": {}}
-    for line in output.splitlines():
-        kind, *words = line.split()
-        if kind == "struct":
-            layout["struct"][words[0]] = (int(words[1]), int(words[2]))
-        elif kind == "field":
-            layout["field"][words[0], words[1]] = (int(words[2]), int(words[3]))
-        elif kind == "enum":
-            layout["enum"][words[0]] = int(words[1])
-        else:
-            assert kind == "value", line
-            layout["value"][words[0]] = int(words[1])
-    return layout
-
-
-def test_struct_layouts_match_the_c_compiler(c_layout):
-    mismatches = []
-    assert sorted(c_layout["struct"]) == sorted(MIRRORED_STRUCTS)
-    for name in MIRRORED_STRUCTS:
-        struct = getattr(_lib, name)
-        c_size, c_align = c_layout["struct"][name]
-        if (ctypes.sizeof(struct), ctypes.alignment(struct)) != (c_size, c_align):
-            mismatches.append(f"{name}: ctypes size {ctypes.sizeof(struct)} align {ctypes.alignment(struct)}, "
-                              f"C size {c_size} align {c_align}")
-        c_fields = [f for (s, f) in c_layout["field"] if s == name]
-        py_fields = [f for f, _ in struct._fields_]
-        if c_fields != py_fields:
-            mismatches.append(f"{name}: fields {py_fields} in ctypes, {c_fields} in layout.c")
-        for field in set(c_fields) & set(py_fields):
-            c_offset, c_field_size = c_layout["field"][name, field]
-            descriptor = getattr(struct, field)
-            if (descriptor.offset, descriptor.size) != (c_offset, c_field_size):
-                mismatches.append(f"{name}.{field}: ctypes offset {descriptor.offset} size {descriptor.size}, "
-                                  f"C offset {c_offset} size {c_field_size}")
-    assert not mismatches, "\n".join(mismatches)
-
-
-def test_enums_and_constants_match_the_header(c_layout):
-    values = c_layout["value"]
-    for enum_type, size in c_layout["enum"].items():
-        assert size == ctypes.sizeof(_lib.c_enum), enum_type
-    for prefix, cls in (("DI_ENGINE_", Engine), ("DI_OUTPUT_", OutputKind)):
-        c_members = {name[len(prefix):]: value for name, value in values.items() if name.startswith(prefix)}
-        assert c_members == {m.name: m.value for m in cls}, cls.__name__
-    statuses = {name: value for name, value in values.items() if name == "DI_OK" or name.startswith("DI_ERR_")}
-    assert len(statuses) >= 9
-    for name, value in statuses.items():
-        assert getattr(_lib, name) == value, name
-        assert _lib.lib.di_status_string(value).decode() == name
-    for name in ("DI_MAX_BATCH", "DI_DEFAULT_MAX_PIXELS", "DI_DEFAULT_MAX_ENCODED_BYTES", "DI_ABI_VERSION"):
-        assert getattr(_lib, name.replace("DI_ABI_VERSION", "ABI_VERSION")) == values[name], name
-    assert (digitinfer.MAX_BATCH, digitinfer.DEFAULT_MAX_PIXELS, digitinfer.DEFAULT_MAX_ENCODED_BYTES) == (
-        values["DI_MAX_BATCH"], values["DI_DEFAULT_MAX_PIXELS"], values["DI_DEFAULT_MAX_ENCODED_BYTES"])
-
-
-def test_struct_mirrors_have_the_headers_fields_in_order():
-    # Independent of layout.c: a field added to the header but neither to layout.c nor to _lib.py shows here.
-    structs = {m.group(1): m.group(2) for m in
-               re.finditer(r"typedef\s+struct\s+(\w+)\s*\{(.*?)\}\s*\1\s*;", header_text("digitinfer.h"), re.S)}
-    assert sorted(structs) == sorted(MIRRORED_STRUCTS)
-    for name, body in structs.items():
-        fields = [re.findall(r"\w+", declaration)[-1] for declaration in body.split(";") if declaration.strip()]
-        assert [f for f, _ in getattr(_lib, name)._fields_] == fields, name
-
-
-def test_every_header_function_has_a_signature():
-    declared = set()
-    for header in ("digitinfer.h", "version.h"):
-        declared |= set(re.findall(r"^\s*DI_API\b[^;]*?\b(di_\w+)\s*\(", header_text(header), re.M))
-    assert len(declared) >= 29
-    assert declared == set(_lib._SIGNATURES)
-
-
-def test_a_library_older_than_the_bindings_is_refused():
-    class Old:
-        _name = "libdigitinfer.so.1"
-        di_abi_version = staticmethod(lambda: 1)
-        di_version = staticmethod(lambda: b"1.0.0")
-
-    for name in _lib._SIGNATURES:
-        if name not in ("di_abi_version", "di_version", "di_results_default", "di_model_predict_gray_ex"):
-            setattr(Old, name, staticmethod(lambda *args: 0))
-    with pytest.raises(ImportError, match=r"1\.0\.0\) lacks di_results_default, di_model_predict_gray_ex: .* 1\.1"):
-        _lib._bind(Old())
-
-
 # --- names of engines and output kinds ------------------------------------------------------
 
 @pytest.mark.parametrize("cls, to_name", [(Engine, "di_engine_name"), (OutputKind, "di_output_kind_name")])
@@ -676,12 +475,6 @@ def test_models_load_with_engine_and_output_kind_names():
 
 
 # --- load limits and the new ModelInfo fields -------------------------------------------------
-
-@pytest.fixture(scope="module")
-def compiled():
-    with Model(DIMODEL) as m:
-        yield m
-
 
 def image_size(path):
     """(width, height) of an image, from the golden file (Pillow's own reading of it)."""
@@ -747,7 +540,7 @@ def test_max_pixels_below_an_images_size_is_a_decode_error(compiled):
 
 
 def test_max_pixels_limits_gray_images(compiled):
-    image, _ = compiled.preprocess(DIGIT_7)
+    image = compiled.preprocess(DIGIT_7).image.tobytes()
     width, height = compiled.info.input_width, compiled.info.input_height
     assert len(image) == width * height
     wider = b"".join(image[r * width:(r + 1) * width] + b"\0" for r in range(height))
@@ -817,7 +610,12 @@ def test_a_corrupt_image_fails_alone_with_errors_return(model):
 def test_errors_return_gives_unreadable_files_their_own_error(model, tmp_path):
     missing = tmp_path / "missing.png"
     results = model.predict_batch([missing, DIGIT_7, b"garbage", missing], errors="return")
-    assert [type(r) for r in results] == [Error, Prediction, Error, Error]
+    assert [type(r) for r in results] == [digitinfer.FileError, Prediction, digitinfer.DecodeError,
+                                          digitinfer.FileError]
+    assert results.statuses.tolist() == [_lib.DI_ERR_IO, 0, _lib.DI_ERR_DECODE, _lib.DI_ERR_IO]
+    assert results.ok.tolist() == [False, True, False, False] and sorted(results.errors) == [0, 2, 3]
+    assert results.digits.tolist() == [-1, 7, -1, -1] and results.top_probabilities[0] == 0
+    assert np.isnan(results.probabilities[[0, 2, 3]]).all() and not np.isnan(results.probabilities[1]).any()
     assert results[0].status == results[3].status == "DI_ERR_IO" and "missing.png" in results[0].message
     assert results[2].status == "DI_ERR_DECODE"
     assert_same(results[1], model.predict(DIGIT_7))
@@ -834,8 +632,7 @@ def test_errors_must_be_raise_or_return(model):
 
 
 def test_gray_batch_gives_each_image_its_result(model):
-    image7, _ = model.preprocess(DIGIT_7)
-    image2, _ = model.preprocess(DIGIT_2)
+    image7, image2 = (model.preprocess(p).image.tobytes() for p in (DIGIT_7, DIGIT_2))
     expected = [model.predict_gray(image7, 28, 28), model.predict_gray(image2, 28, 28)]
     for p, q in zip(model.predict_gray_batch([(image7, 28, 28), (image2, 28, 28, 28)]), expected):
         assert_same(p, q)
@@ -849,31 +646,36 @@ def test_gray_batch_gives_each_image_its_result(model):
 
 
 def test_a_non_finite_tensor_fails_alone_with_errors_return(model):
-    _, t7 = model.preprocess(DIGIT_7)
-    _, t2 = model.preprocess(DIGIT_2)
-    poisoned = list(t7)
-    poisoned[400] = float("nan")
-    a, bad, b = model.predict_tensor(t7 + poisoned + t2, count=3, errors="return")
+    t7, t2 = (model.preprocess(p).tensor for p in (DIGIT_7, DIGIT_2))
+    poisoned = t7.copy()
+    poisoned.flat[400] = float("nan")
+    a, bad, b = model.predict_tensor(np.stack([t7, poisoned, t2]), count=3, errors="return")
     assert isinstance(bad, Error) and bad.code < 0 and bad.status.startswith("DI_ERR_") and bad.message
+    for batch in (np.stack([t7, poisoned, t2]), [t7, poisoned, t2]):  # the same through predict_batch
+        again = model.predict_batch(batch, errors="return")
+        assert (type(again[1]), again[1].code) == (type(bad), bad.code) and again.digits[[0, 2]].tolist() == [7, 2]
     assert_same(a, model.predict(DIGIT_7))
     assert_same(b, model.predict(DIGIT_2))
 
 
 def test_per_call_num_threads_gives_the_same_results(compiled):
     expected = compiled.predict_batch(IMAGES)
-    _, tensor = compiled.preprocess(DIGIT_7)
-    image, _ = compiled.preprocess(DIGIT_2)
+    tensor = compiled.preprocess(DIGIT_7).tensor
+    image = compiled.preprocess(DIGIT_2).image
     for n in (None, 0, 1, 2, 5):
-        for p, q in zip(compiled.predict_batch(IMAGES, num_threads=n), expected):
-            assert_same(p, q)
-        assert_same(compiled.predict_tensor(tensor * 3, count=3, num_threads=n)[2], compiled.predict(DIGIT_7))
-        assert_same(compiled.predict_gray_batch([(image, 28, 28)] * 3, num_threads=n)[1], compiled.predict(DIGIT_2))
+        for threads in ({"num_threads": n}, {"threads": n}):
+            for p, q in zip(compiled.predict_batch(IMAGES, **threads), expected):
+                assert_same(p, q)
+            assert_same(compiled.predict_tensor(np.stack([tensor] * 3), count=3, **threads)[2],
+                        compiled.predict(DIGIT_7))
+            assert_same(compiled.predict_gray_batch([image] * 3, **threads)[1], compiled.predict(DIGIT_2))
+            assert_same(compiled.predict_batch(np.stack([image] * 3), **threads)[1], compiled.predict(DIGIT_2))
 
 
 @pytest.mark.parametrize("num_threads", [-1, 2**31, -2**31 - 1])
 def test_a_bad_per_call_num_threads_is_an_invalid_argument(compiled, num_threads):
     # -1 reaches the library (so the option is passed at all); the others do not fit an int32_t.
-    _, tensor = compiled.preprocess(DIGIT_7)
+    tensor = compiled.preprocess(DIGIT_7).tensor
     for call in (lambda: compiled.predict_batch([DIGIT_7], num_threads=num_threads),
                  lambda: compiled.predict_batch([DIGIT_7], errors="return", num_threads=num_threads),
                  lambda: compiled.predict_tensor(tensor, num_threads=num_threads),
@@ -920,3 +722,4 @@ def test_threads_get_their_own_per_image_messages(compiled):
     assert not errors
     expected = [(r.code, r.message) if isinstance(r, Error) else r.digit for r in serial]
     assert outcomes == [expected] * 80
+

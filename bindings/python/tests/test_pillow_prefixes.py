@@ -9,18 +9,12 @@ exactly; where Pillow raises (mostly "image file is truncated"), DI_ERR_DECODE.
 Needs /usr/bin/python3's Pillow, torch and torchvision (the reference); skipped without them.
 """
 import io
-import os
 import sys
 import warnings
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
-if (ROOT / "build/libdigitinfer.so.1").exists():
-    os.environ.setdefault("DIGITINFER_LIBRARY", str(ROOT / "build/libdigitinfer.so.1"))
-
-import digitinfer  # noqa: E402
+from support import ROOT, digitinfer
 
 Image = pytest.importorskip("PIL.Image")
 pytest.importorskip("torchvision")
@@ -49,7 +43,7 @@ def pillow(data):
 
 def library(model, data):
     try:
-        return model.preprocess(data)[0]
+        return model.preprocess(data).image.tobytes()
     except digitinfer.Error as e:
         assert e.status == "DI_ERR_DECODE", f"{e}"
         return None

@@ -1,14 +1,15 @@
-/* Prints what the C compiler makes of the structs, enums and macros of
- * digitinfer.h that bindings/python/digitinfer/_lib.py mirrors, one per line:
+/* Prints what the C compiler makes of the structs, enums and constants of digitinfer.h, one per
+ * line, for every binding's layout test to compare with its own mirror (python/tests/test_layout.py,
+ * rust/digitinfer-sys/tests/layout.rs, node/test/library.test.js):
  *
  *     struct <name> <sizeof> <alignof>
  *     field <struct> <field> <offsetof> <sizeof>
  *     enum <type> <sizeof>
  *     value <constant> <value>
+ *     string <constant> <value>
  *
- * test_digitinfer.py compiles it at test time against the repository's
- * headers and compares every line with ctypes. A field of the header missing
- * here still shows up there, as a struct size that does not match.
+ * A header field missing here still fails the test: the struct's size, or the header's field
+ * list (which the Rust and Python tests read from the header itself), disagrees.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #define FIELD(T, f) printf("field %s %s %zu %zu\n", #T, #f, offsetof(T, f), sizeof(((T *)0)->f))
 #define ENUM(T) printf("enum %s %zu\n", #T, sizeof(T))
 #define VALUE(c) printf("value %s %lld\n", #c, (long long)(c))
+#define STRING(c) printf("string %s %s\n", #c, c)
 
 int main(void) {
     STRUCT(di_load_options);
@@ -87,7 +89,7 @@ int main(void) {
     FIELD(di_results, statuses);
     FIELD(di_results, messages);
 
-    /* Enums travel as ctypes' c_enum (di_results.statuses is an array of di_status). */
+    /* Mirrored as c_int: di_results.statuses is an array of di_status. */
     ENUM(di_status);
     ENUM(di_engine);
     ENUM(di_output_kind);
@@ -103,24 +105,38 @@ int main(void) {
     VALUE(DI_ERR_INFERENCE);
     VALUE(DI_ERR_INTERNAL);
 
-    VALUE(DI_ENGINE_AUTO);
-    VALUE(DI_ENGINE_NATIVE);
-    VALUE(DI_ENGINE_LIBTORCH);
-    VALUE(DI_ENGINE_LIBTORCH_REFERENCE);
-
     VALUE(DI_OUTPUT_AUTO);
     VALUE(DI_OUTPUT_LOG_PROBABILITIES);
     VALUE(DI_OUTPUT_LOGITS);
     VALUE(DI_OUTPUT_PROBABILITIES);
+    VALUE(DI_OUTPUT_MAX_ENUM);
 
-    VALUE(DI_MAX_BATCH);
+    VALUE(DI_ENGINE_AUTO);
+    VALUE(DI_ENGINE_NATIVE);
+    VALUE(DI_ENGINE_LIBTORCH);
+    VALUE(DI_ENGINE_LIBTORCH_REFERENCE);
+    VALUE(DI_ENGINE_MAX_ENUM);
+
+    VALUE(DI_CACHE_NOT_USED);
+    VALUE(DI_CACHE_HIT);
+    VALUE(DI_CACHE_STORED);
+    VALUE(DI_CACHE_NOT_STORED);
+    VALUE(DI_CACHE_MAX_ENUM);
+
     VALUE(DI_DEFAULT_MAX_PIXELS);
     VALUE(DI_DEFAULT_MAX_ENCODED_BYTES);
-    VALUE(DI_ABI_VERSION);
     VALUE(DI_LOAD_TRUSTED_MODEL);
     VALUE(DI_DEFAULT_MAX_JPEG_SCANS);
     VALUE(DI_MAX_JPEG_SCANS);
     VALUE(DI_DEFAULT_TORCH_TIME_LIMIT_MS);
     VALUE(DI_DEFAULT_TORCH_MEMORY_LIMIT_BYTES);
+    VALUE(DI_MAX_BATCH);
+
+    VALUE(DI_VERSION_MAJOR);
+    VALUE(DI_VERSION_MINOR);
+    VALUE(DI_VERSION_PATCH);
+    VALUE(DI_VERSION_NUMBER);
+    VALUE(DI_ABI_VERSION);
+    STRING(DI_VERSION_STRING);
     return 0;
 }

@@ -1,0 +1,3 @@
+module github.com/digitinfer/digitinfer/bindings/go
+
+go 1.21
