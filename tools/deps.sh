@@ -31,6 +31,7 @@ if [ "$with_tests" = 1 ]; then
     libclang-rt-14-dev                        # clang's libFuzzer, ASan and UBSan runtimes
     libomp-14-dev                             # OpenMP for clang (the engine's and preprocessing's teams)
     valgrind                                  # memcheck on the C API tests (tools/test.sh valgrind)
+    doxygen graphviz                          # the API reference, checked for zero warnings (tools/check_docs.sh)
   )
   # Node.js may come from elsewhere (NodeSource ships npm inside nodejs): Debian's only when absent.
   command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)

@@ -21,7 +21,7 @@ node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)
 prefix=$(cd "$1" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-work=$(realpath -m "${2:-${TMPDIR:-/tmp}/digitinfer-node-$(id -u)}")
+work=$(realpath -m "${2:-${DIGITINFER_BINDINGS_WORK:-${TMPDIR:-/tmp}/digitinfer-node-$(id -u)}}")
 if [[ $work/ == "$here/"* ]] || { [[ $work/ == "$root/"* ]] && ! git -C "$root" check-ignore -q "$work" 2>/dev/null; }; then
     echo "work dir $work is inside the source tree (use a build directory or one outside)" >&2
     exit 2

@@ -1,4 +1,5 @@
-/*
+/**
+ * \file
  * DigitInfer C API — handwritten-digit inference, from image bytes to digit.
  *
  * Conventions
@@ -13,7 +14,7 @@
  *   NULL"; the library checks anyway and returns DI_ERR_INVALID_ARGUMENT.
  * - The library copies every input it is given: the caller may free input
  *   buffers as soon as a call returns.
- * - *_free(NULL) is a no-op.
+ * - `*_free(NULL)` is a no-op.
  * - Versioned option structs start with `struct_size`; initialise them with
  *   their *_default() function so that older callers keep working when fields
  *   are added at the end.
@@ -21,6 +22,7 @@
  *
  * Usage
  * -----
+ *
  *     di_model *model = NULL;
  *     di_load_options opts = di_load_options_default();
  *     if (di_model_load_file("convnet.dimodel", &opts, &model) != DI_OK) {
@@ -57,6 +59,27 @@
  * handler when it is loaded to switch the child to one thread.) fork() while
  * another thread of the parent is inside a DigitInfer call is undefined, as
  * for most libraries. The parent is unaffected.
+ */
+/**
+ * \mainpage DigitInfer API reference
+ *
+ * DigitInfer classifies handwritten digits: give it the bytes of an image file
+ * (or raw grayscale pixels, or a preprocessed tensor) and a model, and it
+ * returns the digit and the probability of every class.
+ *
+ * - digitinfer.h: the C API, a stable ABI. Its file page opens with the
+ *   conventions every function follows (status codes, ownership, NULL,
+ *   versioned option structs), a complete example and the thread-safety rules.
+ * - digitinfer.hpp: the C++17 wrapper (namespace digitinfer): the RAII
+ *   digitinfer::Model, value result types, and digitinfer::Error carrying the
+ *   C status code.
+ * - version.h: the headers' version (DI_VERSION_STRING, DI_ABI_VERSION) and
+ *   the runtime queries (di_version(), di_abi_version()) to compare it with
+ *   the loaded library.
+ *
+ * Build against the installed package with `pkg-config --cflags --libs
+ * digitinfer`, or from CMake with `find_package(DigitInfer)` and
+ * `target_link_libraries(app PRIVATE DigitInfer::digitinfer)`.
  */
 #ifndef DIGITINFER_DIGITINFER_H
 #define DIGITINFER_DIGITINFER_H
@@ -149,7 +172,8 @@ DI_API di_status di_output_kind_from_name(const char *name, di_output_kind *out)
 /** Default and largest max_encoded_bytes: 1 GiB. */
 #define DI_DEFAULT_MAX_ENCODED_BYTES 1073741824u
 
-/*
+/**
+ * \file
  * Compiled-model cache: when a TorchScript file runs on the native engine, its
  * .dimodel is kept in a per-user directory, named by the SHA-256 of the file's
  * bytes, so that the next load of the same bytes (in any process) reads it
@@ -427,7 +451,8 @@ DI_API di_status di_model_predict_tensor_ex(const di_model *model, const float *
                                             size_t count, const di_predict_options *opts,
                                             const di_results *results);
 
-/*
+/**
+ * \file
  * Memory: each calling thread keeps the batch buffers of its last call for the
  * next one, up to 16 MiB (so steady-state calls on tensors allocate nothing;
  * decoding and resizing still allocate per image); a larger batch's buffers

@@ -1,12 +1,13 @@
-// DigitInfer C++ API: a header-only, RAII, exception-based wrapper over the C API.
-//
-//     digitinfer::Model model("convnet.dimodel");   // or a TorchScript .pt, with the libtorch plugin
-//     digitinfer::Prediction p = model.predict_file("digit.png");
-//     std::cout << p.digit << " " << p.probability() << "\n";
-//
-// Every failure throws digitinfer::Error, which carries the C status code;
-// the *_each batch calls instead report a status per image. No torch header
-// is needed: this file includes only the C API.
+/// \file
+/// DigitInfer C++ API: a header-only, RAII, exception-based wrapper over the C API.
+///
+///     digitinfer::Model model("convnet.dimodel");   // or a TorchScript .pt, with the libtorch plugin
+///     digitinfer::Prediction p = model.predict_file("digit.png");
+///     std::cout << p.digit << " " << p.probability() << "\n";
+///
+/// Every failure throws digitinfer::Error, which carries the C status code;
+/// the `*_each` batch calls instead report a status per image. No torch header
+/// is needed: this file includes only the C API.
 #ifndef DIGITINFER_DIGITINFER_HPP
 #define DIGITINFER_DIGITINFER_HPP
 
@@ -26,13 +27,16 @@
 
 #include "digitinfer/digitinfer.h"
 
+/// The C++ API: Model, its option and result types, Error, and the free functions.
 namespace digitinfer {
 
 /// The one exception type of the C++ API; code() is the C API's status.
 class Error : public std::runtime_error {
 public:
+    /// An error with status `code`; what() is the status name, ": ", then `message`.
     Error(di_status code, const std::string &message)
         : std::runtime_error(std::string(di_status_string(code)) + ": " + message), code_(code) {}
+    /// The C API status this error carries (a di_status: DI_ERR_IO, DI_ERR_DECODE, ...).
     di_status code() const noexcept { return code_; }
 
 private:
@@ -94,19 +98,29 @@ inline di_output_kind output_kind_from_name(const std::string &name) {
 template <class T>
 class Span {
 public:
+    /// An empty span.
     constexpr Span() noexcept = default;
+    /// The `size` elements starting at `data`.
     constexpr Span(T *data, size_t size) noexcept : data_(data), size_(size) {}
+    /// The `N` elements of a C array.
     template <size_t N>
     constexpr Span(T (&array)[N]) noexcept : data_(array), size_(N) {}
+    /// The elements of a contiguous container (std::vector, std::array, ...): its data() and size().
     template <class Container,
               class = std::enable_if_t<std::is_convertible_v<decltype(std::declval<Container &>().data()), T *>>>
     constexpr Span(Container &container) noexcept : data_(container.data()), size_(container.size()) {}
 
+    /// The first element (nullptr for a default-constructed span).
     constexpr T *data() const noexcept { return data_; }
+    /// Number of elements.
     constexpr size_t size() const noexcept { return size_; }
+    /// True when size() is 0.
     constexpr bool empty() const noexcept { return size_ == 0; }
+    /// Element `i`, unchecked: `i` must be less than size().
     constexpr T &operator[](size_t i) const noexcept { return data_[i]; }
+    /// Iterator to the first element.
     constexpr T *begin() const noexcept { return data_; }
+    /// Iterator past the last element.
     constexpr T *end() const noexcept { return data_ + size_; }
 
 private:
@@ -116,7 +130,9 @@ private:
 
 /// One class and its probability.
 struct Ranked {
+    /// Class index (its label: ModelInfo::labels).
     int index;
+    /// Its probability, in [0, 1].
     float probability;
 };
 
@@ -126,6 +142,7 @@ struct Prediction {
     std::vector<float> probabilities;      ///< one per class, summing to 1
     std::vector<float> log_probabilities;  ///< natural logs of the above
 
+    /// The probability of `digit`, in [0, 1]; 0 when `digit` is -1.
     float probability() const { return digit < 0 ? 0.0f : probabilities.at(static_cast<size_t>(digit)); }
 
     /// The k most probable classes, most probable first (k is clamped to the class count).
@@ -147,6 +164,7 @@ struct ImageResult {
     std::string message;       ///< "" on success, else the library's explanation
     Prediction prediction;     ///< digit -1 and no probabilities when the image failed
 
+    /// True when `status` is DI_OK: the image was predicted.
     bool ok() const noexcept { return status == DI_OK; }
     /// The failure as the exception a throwing call would raise ("DI_ERR_DECODE: ..."). Only when !ok().
     Error error() const { return Error(status, message); }
@@ -166,6 +184,10 @@ struct ResultSpans {
 
 /// The preprocessed input: what the model sees.
 struct Preprocessed {
+    /// \var width
+    /// Pixels per row of `image`: the model's input width.
+    /// \var height
+    /// Rows of `image`: the model's input height.
     int width = 0, height = 0;
     std::vector<uint8_t> image;  ///< height x width grayscale, after resize
     std::vector<float> tensor;   ///< normalized C x height x width floats
@@ -173,6 +195,12 @@ struct Preprocessed {
 
 /// The [N, channels, height, width] input a model takes.
 struct InputShape {
+    /// \var channels
+    /// C: 1 for grayscale.
+    /// \var height
+    /// H, pixels.
+    /// \var width
+    /// W, pixels.
     int channels = 0, height = 0, width = 0;
 
     /// Floats in one image's tensor: channels x height x width.
@@ -181,13 +209,31 @@ struct InputShape {
 
 /// Description of a loaded model.
 struct ModelInfo {
+    /// \var channels
+    /// C of the [N, C, H, W] input; 1 for grayscale.
+    /// \var height
+    /// H, pixels.
+    /// \var width
+    /// W, pixels.
+    /// \var num_classes
+    /// Length of each probability row.
     int channels = 0, height = 0, width = 0, num_classes = 0;
+    /// \var mean
+    /// Normalization mean (of pixels scaled to [0, 1]).
+    /// \var std
+    /// Normalization standard deviation.
     float mean = 0, std = 0;
+    /// What the forward returns, resolved: never DI_OUTPUT_AUTO.
     di_output_kind output_kind = DI_OUTPUT_AUTO;
+    /// True if the file carried digitinfer.json, else defaults were used.
     bool has_metadata = false;
+    /// Model name.
     std::string name;
+    /// Label of each class (di_model_get_label), num_classes entries.
     std::vector<std::string> labels;
+    /// The engine running the forward pass, never DI_ENGINE_AUTO.
     di_engine engine = DI_ENGINE_AUTO;
+    /// Why DI_ENGINE_AUTO fell back to libtorch, or "".
     std::string engine_note;
     // Since 1.1:
     int num_threads = 0;              ///< threads a batched call uses when its PredictOptions do not say
@@ -202,7 +248,9 @@ struct ModelInfo {
 /// Load options; see di_load_options.
 struct LoadOptions {
     int num_threads = 0;  ///< threads for one batched call, 0 = all cores; nonzero also sets libtorch's count
+    /// DI_OUTPUT_AUTO: from the metadata, else detected at load.
     di_output_kind output_kind = DI_OUTPUT_AUTO;
+    /// Which implementation runs the forward pass.
     di_engine engine = DI_ENGINE_AUTO;
     // Since 1.1:
     uint64_t max_pixels = DI_DEFAULT_MAX_PIXELS;                  ///< in [1, DI_DEFAULT_MAX_PIXELS]
@@ -228,12 +276,16 @@ struct PredictOptions {
 /// Thread-safety: const member functions may be called from many threads at once.
 class Model {
 public:
+    /// An empty Model: calls that need a model throw Error(DI_ERR_INVALID_ARGUMENT).
     Model() = default;
+    /// Loads a TorchScript file or a .dimodel (di_model_load_file). Throws Error: DI_ERR_IO when `path` is not
+    /// a readable regular file of at most 1 GiB, DI_ERR_MODEL when it is not a model the library can run.
     explicit Model(const std::string &path, const LoadOptions &options = {}) {
         const di_load_options o = to_c(options);
         detail::check(di_model_load_file(path.c_str(), &o, &model_));
         cache_description();
     }
+    /// Loads a model from the `size` bytes at `data` (di_model_load_memory; copied: free them after the call).
     static Model from_memory(const void *data, size_t size, const LoadOptions &options = {}) {
         di_model *handle = nullptr;
         const di_load_options o = to_c(options);
@@ -242,10 +294,12 @@ public:
     }
     /// Takes ownership of a handle from the C API.
     explicit Model(di_model *handle) noexcept : model_(handle) { cache_description(); }
+    /// Takes `other`'s model; `other` is left empty.
     Model(Model &&other) noexcept
         : model_(std::exchange(other.model_, nullptr)),
           num_classes_(std::exchange(other.num_classes_, 0)),
           shape_(std::exchange(other.shape_, InputShape{})) {}
+    /// Frees this Model's model, then takes `other`'s; `other` is left empty.
     Model &operator=(Model &&other) noexcept {
         if (this != &other) {
             di_model_free(model_);
@@ -255,11 +309,16 @@ public:
         }
         return *this;
     }
+    /// Move-only: one owner per handle.
     Model(const Model &) = delete;
+    /// Move-only: one owner per handle.
     Model &operator=(const Model &) = delete;
+    /// Frees the model (di_model_free); must not race with other calls on it.
     ~Model() { di_model_free(model_); }
 
+    /// True unless the Model is empty.
     explicit operator bool() const noexcept { return model_ != nullptr; }
+    /// The C handle, still owned by this Model (nullptr when empty): do not free it.
     di_model *get() const noexcept { return model_; }
     /// Gives up ownership: the caller must di_model_free the handle.
     di_model *release() noexcept {
@@ -310,12 +369,17 @@ public:
 
     // ---------------------------------------------------------------- one result per image, throwing
 
+    /// Predicts one encoded image file (PNG, JPEG, BMP, GIF, PGM/PPM, TGA) of `size` bytes at `data`
+    /// (di_model_predict_encoded). Throws Error: DI_ERR_DECODE for corrupt, truncated, unknown or
+    /// too large images, DI_ERR_INVALID_ARGUMENT when `data` is null.
     Prediction predict_encoded(const void *data, size_t size) const {
         return run(1, [&](const di_outputs *o) { return di_model_predict_encoded(model_, data, size, o); })[0];
     }
+    /// Same, for the encoded file in `bytes`.
     Prediction predict_encoded(const std::vector<uint8_t> &bytes) const {
         return predict_encoded(bytes.data(), bytes.size());
     }
+    /// Reads the file with read_file() (Error(DI_ERR_IO) when it cannot), then predicts it as predict_encoded().
     Prediction predict_file(const std::string &path) const { return predict_encoded(read_file(path)); }
 
     /// One batched call; the first bad image throws (predict_encoded_each reports each instead).
@@ -325,6 +389,7 @@ public:
             return di_model_predict_encoded_batch(model_, images.data(), images.size(), o);
         });
     }
+    /// Same as predict_encoded_batch(files), with per-call options (di_model_predict_encoded_ex).
     std::vector<Prediction> predict_encoded_batch(const std::vector<std::vector<uint8_t>> &files,
                                                   const PredictOptions &options) const {
         const auto images = encoded_views(files);
@@ -333,15 +398,22 @@ public:
         });
     }
 
+    /// Predicts one raw 8-bit grayscale image, row-major, 0 = black, of any size: it is resized like an encoded
+    /// one (di_model_predict_gray). `stride` is the bytes from one row to the next, 0 = `width`. Throws
+    /// Error(DI_ERR_INVALID_ARGUMENT) for a null `pixels`, a size <= 0, a stride < `width` or an image over
+    /// LoadOptions::max_pixels.
     Prediction predict_gray(const uint8_t *pixels, int width, int height, size_t stride = 0) const {
         di_gray_image g{pixels, width, height, stride ? stride : size_t(width > 0 ? width : 0)};
         return run(1, [&](const di_outputs *o) { return di_model_predict_gray(model_, &g, o); })[0];
     }
+    /// One batched forward on raw grayscale images (di_model_predict_gray_batch); the first bad image throws
+    /// (predict_gray_each reports each instead).
     std::vector<Prediction> predict_gray_batch(const std::vector<di_gray_image> &images) const {
         return run(images.size(), [&](const di_outputs *o) {
             return di_model_predict_gray_batch(model_, images.data(), images.size(), o);
         });
     }
+    /// Same, with per-call options (di_model_predict_gray_ex).
     std::vector<Prediction> predict_gray_batch(const std::vector<di_gray_image> &images,
                                                const PredictOptions &options) const {
         return run_ex(images.size(), options, [&](const di_predict_options *o, const di_results *r) {
@@ -349,12 +421,14 @@ public:
         });
     }
 
-    /// `tensor` holds `count` normalized C x H x W images back to back.
+    /// `tensor` holds `count` normalized C x H x W images back to back (di_model_predict_tensor): its size
+    /// must be `count` x input_shape().floats(), else Error(DI_ERR_INVALID_ARGUMENT).
     std::vector<Prediction> predict_tensor(const std::vector<float> &tensor, size_t count = 1) const {
         return run(count, [&](const di_outputs *o) {
             return di_model_predict_tensor(model_, tensor.data(), tensor.size(), count, o);
         });
     }
+    /// Same, with per-call options (di_model_predict_tensor_ex).
     std::vector<Prediction> predict_tensor(const std::vector<float> &tensor, size_t count,
                                            const PredictOptions &options) const {
         return run_ex(count, options, [&](const di_predict_options *o, const di_results *r) {
@@ -373,6 +447,7 @@ public:
             return di_model_predict_encoded_ex(model_, images.data(), images.size(), o, r);
         });
     }
+    /// Same as predict_encoded_each, for raw grayscale images.
     std::vector<ImageResult> predict_gray_each(const std::vector<di_gray_image> &images,
                                                const PredictOptions &options = {}) const {
         return run_each(images.size(), options, [&](const di_predict_options *o, const di_results *r) {
@@ -424,6 +499,8 @@ public:
 
     // ---------------------------------------------------------------- preprocessing only
 
+    /// Runs only the preprocessing of an encoded image (di_model_preprocess_encoded): decode, grayscale,
+    /// resize to the model's H x W; returns that image and the normalized tensor the model would see.
     Preprocessed preprocess_encoded(const void *data, size_t size) const {
         Preprocessed p;
         p.width = shape_.width;
@@ -434,6 +511,7 @@ public:
                                                   p.tensor.data(), p.tensor.size()));
         return p;
     }
+    /// Reads the file with read_file(), then preprocess_encoded().
     Preprocessed preprocess_file(const std::string &path) const {
         auto bytes = read_file(path);
         return preprocess_encoded(bytes.data(), bytes.size());

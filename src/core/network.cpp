@@ -134,9 +134,7 @@ void Network::forward(const float *input, std::size_t n, float *output, int thre
                                        std::to_string(parts_.num_classes) + " at load time");
         std::memcpy(output, out.data(), out.size() * sizeof(float));
     }
-    // Never DI_OK with NaN: a score that is not finite has no probability.
-    if (const std::string bad = non_finite_scores(output, n, std::size_t(parts_.num_classes)); !bad.empty())
-        fail(DI_ERR_INFERENCE, bad);
+    // Scores that are not finite are the caller's to refuse, image by image (Pipeline::forward).
 }
 
 }  // namespace digitinfer::core

@@ -125,7 +125,7 @@ const float *Pipeline::predict_images(const Input *images, std::size_t count, in
         for (long i = 0; i < long(count); ++i) prepare(std::size_t(i));
     }
     first.rethrow(count);
-    return forward(batch, count, threads);
+    return forward(batch, count, threads, outcomes);
 }
 
 const float *Pipeline::predict(const di_encoded_image *images, std::size_t count, int threads,
@@ -154,14 +154,25 @@ const float *Pipeline::predict(const float *tensors, std::size_t count, int thre
         }
         std::fill(copy + i * n, copy + (i + 1) * n, 0.0f);
     }
-    return forward(copy ? copy : tensors, count, threads <= 0 ? network_->threads() : threads);
+    return forward(copy ? copy : tensors, count, threads <= 0 ? network_->threads() : threads, outcomes);
 }
 
-const float *Pipeline::forward(const float *batch, std::size_t count, int threads) const {
+const float *Pipeline::forward(const float *batch, std::size_t count, int threads, ItemOutcome *outcomes) const {
     const std::size_t classes = std::size_t(num_classes());
     float *scores = at_least(thread_scratch().scores, count * classes);
     network_->forward(batch, count, scores, engine::usable_threads(threads));
-    for (std::size_t i = 0; i < count; ++i) to_log_probabilities(scores + i * classes, classes, metadata().output);
+    for (std::size_t i = 0; i < count; ++i) {
+        float *row = scores + i * classes;
+        // Never DI_OK with NaN: a score that is not finite has no probability. With per-image
+        // outcomes only that image fails (one caller's input must not fail a shared batch).
+        if (const std::string bad = non_finite_scores(row, 1, classes); !bad.empty()) {
+            const std::string what = bad.substr(0, bad.rfind(" for image")) + " for image " + std::to_string(i);
+            if (!outcomes) fail(DI_ERR_INFERENCE, what);
+            if (outcomes[i].status == DI_OK) outcomes[i] = {DI_ERR_INFERENCE, what};
+            std::fill(row, row + classes, 0.0f);  // the row is not reported: keep the arithmetic finite
+        }
+        to_log_probabilities(row, classes, metadata().output);
+    }
     return scores;
 }
 

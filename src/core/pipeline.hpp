@@ -54,7 +54,7 @@ public:
 private:
     template <class Input>
     const float *predict_images(const Input *images, std::size_t count, int threads, ItemOutcome *outcomes) const;
-    const float *forward(const float *batch, std::size_t count, int threads) const;
+    const float *forward(const float *batch, std::size_t count, int threads, ItemOutcome *outcomes) const;
 
     std::unique_ptr<Network> network_;
     Normalizer normalizer_;

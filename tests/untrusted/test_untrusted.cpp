@@ -230,6 +230,20 @@ TEST_CASE("non-finite scores are an error, never DI_OK with NaN", "[untrusted]")
         CHECK(predict(model, calm.data(), 4) == DI_OK);
         CHECK(predict(model, large.data(), 4) == DI_ERR_INFERENCE);
         CHECK(std::string(di_last_error_message()).find("NaN for image 3") != std::string::npos);
+        // With per-image statuses only that image fails: one client's input must not fail a batch
+        // shared with others (found by fuzz_server_request: the whole batch answered 500).
+        std::vector<di_status> statuses(4, DI_OK);
+        std::vector<const char *> messages(4, nullptr);
+        std::vector<di_prediction> predictions(4);
+        di_results r = di_results_default();
+        r.predictions = predictions.data();
+        r.statuses = statuses.data();
+        r.messages = messages.data();
+        REQUIRE(di_model_predict_tensor_ex(model, large.data(), large.size(), 4, nullptr, &r) == DI_OK);
+        CHECK(statuses == std::vector<di_status>{DI_OK, DI_OK, DI_OK, DI_ERR_INFERENCE});
+        CHECK(std::string(messages[3]).find("NaN") != std::string::npos);
+        CHECK(predictions[3].class_index == -1);
+        CHECK(predictions[0].class_index >= 0);
         di_model_free(model);
     }
 }
