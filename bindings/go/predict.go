@@ -95,6 +95,37 @@ func (m *Model) results(o *outputs) []Prediction {
 	return out
 }
 
+// shimCall is one predict call of the shim on the model, writing to the given outputs; it sets
+// msg when it fails.
+type shimCall func(model *C.di_model, p *C.di_prediction, probs, logp *C.float, capacity C.size_t,
+	msg **C.char) C.di_status
+
+// predict runs call for count images under the read lock (so Close waits for it) and returns
+// their results.
+func (m *Model) predict(count int, call shimCall) ([]Prediction, error) {
+	ptr, err := m.acquire()
+	if err != nil {
+		return nil, err
+	}
+	defer m.mu.RUnlock()
+	o := m.newOutputs(count)
+	p, probs, logp, capacity := o.args()
+	var msg *C.char
+	if err := check(call(ptr, p, probs, logp, capacity, &msg), msg); err != nil {
+		return nil, err
+	}
+	return m.results(o), nil
+}
+
+// noImages is a batch call's answer for zero images: none, unless the model is closed.
+func (m *Model) noImages() ([]Prediction, error) {
+	if _, err := m.acquire(); err != nil {
+		return nil, err
+	}
+	m.mu.RUnlock()
+	return []Prediction{}, nil
+}
+
 func checkCount(count int) error {
 	if count > MaxBatch {
 		return newError(ErrInvalidArgument, fmt.Sprintf("%d images in one call: more than MaxBatch (%d)", count, MaxBatch))
@@ -105,19 +136,14 @@ func checkCount(count int) error {
 // Predict classifies one encoded image file in memory (PNG, JPEG, BMP, GIF,
 // PGM/PPM, TGA).
 func (m *Model) Predict(encoded []byte) (Prediction, error) {
-	ptr, err := m.acquire()
+	r, err := m.predict(1, func(ptr *C.di_model, p *C.di_prediction, probs, logp *C.float, capacity C.size_t,
+		msg **C.char) C.di_status {
+		return C.go_di_predict_encoded(ptr, bytesPtr(encoded), C.size_t(len(encoded)), p, probs, logp, capacity, msg)
+	})
 	if err != nil {
 		return Prediction{}, err
 	}
-	defer m.mu.RUnlock()
-	o := m.newOutputs(1)
-	p, probs, logp, capacity := o.args()
-	var msg *C.char
-	status := C.go_di_predict_encoded(ptr, bytesPtr(encoded), C.size_t(len(encoded)), p, probs, logp, capacity, &msg)
-	if err := check(status, msg); err != nil {
-		return Prediction{}, err
-	}
-	return m.results(o)[0], nil
+	return r[0], nil
 }
 
 // PredictFile classifies the image file at path. A path that is not a
@@ -147,22 +173,13 @@ func (m *Model) PredictBatch(images [][]byte) ([]Prediction, error) {
 		}
 		cimages[i] = C.di_encoded_image{data: bytesPtr(b), size: C.size_t(len(b))}
 	}
-	ptr, err := m.acquire()
-	if err != nil {
-		return nil, err
-	}
-	defer m.mu.RUnlock()
 	if len(images) == 0 {
-		return []Prediction{}, nil
+		return m.noImages()
 	}
-	o := m.newOutputs(len(images))
-	p, probs, logp, capacity := o.args()
-	var msg *C.char
-	status := C.go_di_predict_encoded_batch(ptr, &cimages[0], C.size_t(len(images)), p, probs, logp, capacity, &msg)
-	if err := check(status, msg); err != nil {
-		return nil, err
-	}
-	return m.results(o), nil
+	return m.predict(len(images), func(ptr *C.di_model, p *C.di_prediction, probs, logp *C.float, capacity C.size_t,
+		msg **C.char) C.di_status {
+		return C.go_di_predict_encoded_batch(ptr, &cimages[0], C.size_t(len(images)), p, probs, logp, capacity, msg)
+	})
 }
 
 // PredictGray classifies a raw 8-bit grayscale image of any size (0 = black);
@@ -172,19 +189,14 @@ func (m *Model) PredictGray(img *image.Gray) (Prediction, error) {
 	if gerr != nil {
 		return Prediction{}, gerr
 	}
-	ptr, err := m.acquire()
+	r, err := m.predict(1, func(ptr *C.di_model, p *C.di_prediction, probs, logp *C.float, capacity C.size_t,
+		msg **C.char) C.di_status {
+		return C.go_di_predict_gray(ptr, g.pixels, g.width, g.height, g.stride, p, probs, logp, capacity, msg)
+	})
 	if err != nil {
 		return Prediction{}, err
 	}
-	defer m.mu.RUnlock()
-	o := m.newOutputs(1)
-	p, probs, logp, capacity := o.args()
-	var msg *C.char
-	status := C.go_di_predict_gray(ptr, g.pixels, g.width, g.height, g.stride, p, probs, logp, capacity, &msg)
-	if err := check(status, msg); err != nil {
-		return Prediction{}, err
-	}
-	return m.results(o)[0], nil
+	return r[0], nil
 }
 
 // PredictGrayBatch classifies raw grayscale images in one batched forward pass.
@@ -202,22 +214,13 @@ func (m *Model) PredictGrayBatch(images []*image.Gray) ([]Prediction, error) {
 		}
 		cimages[i] = C.di_gray_image{pixels: g.pixels, width: g.width, height: g.height, stride: g.stride}
 	}
-	ptr, err := m.acquire()
-	if err != nil {
-		return nil, err
-	}
-	defer m.mu.RUnlock()
 	if len(images) == 0 {
-		return []Prediction{}, nil
+		return m.noImages()
 	}
-	o := m.newOutputs(len(images))
-	p, probs, logp, capacity := o.args()
-	var msg *C.char
-	status := C.go_di_predict_gray_batch(ptr, &cimages[0], C.size_t(len(images)), p, probs, logp, capacity, &msg)
-	if err := check(status, msg); err != nil {
-		return nil, err
-	}
-	return m.results(o), nil
+	return m.predict(len(images), func(ptr *C.di_model, p *C.di_prediction, probs, logp *C.float, capacity C.size_t,
+		msg **C.char) C.di_status {
+		return C.go_di_predict_gray_batch(ptr, &cimages[0], C.size_t(len(images)), p, probs, logp, capacity, msg)
+	})
 }
 
 // PredictTensor classifies already-normalized float32 tensors: any number of
@@ -233,23 +236,14 @@ func (m *Model) PredictTensor(tensor []float32) ([]Prediction, error) {
 	if err := checkCount(count); err != nil {
 		return nil, err
 	}
-	ptr, err := m.acquire()
-	if err != nil {
-		return nil, err
-	}
-	defer m.mu.RUnlock()
-	o := m.newOutputs(count)
-	p, probs, logp, capacity := o.args()
 	var data *C.float
 	if len(tensor) > 0 {
 		data = (*C.float)(&tensor[0])
 	}
-	var msg *C.char
-	status := C.go_di_predict_tensor(ptr, data, C.size_t(len(tensor)), C.size_t(count), p, probs, logp, capacity, &msg)
-	if err := check(status, msg); err != nil {
-		return nil, err
-	}
-	return m.results(o), nil
+	return m.predict(count, func(ptr *C.di_model, p *C.di_prediction, probs, logp *C.float, capacity C.size_t,
+		msg **C.char) C.di_status {
+		return C.go_di_predict_tensor(ptr, data, C.size_t(len(tensor)), C.size_t(count), p, probs, logp, capacity, msg)
+	})
 }
 
 // Preprocess runs only the preprocessing of an encoded image: it returns the
