@@ -112,12 +112,12 @@ std::optional<std::string> Network::native_model_file() const {
     return write_native_model({parts_.metadata, *parts_.plan});
 }
 
-std::string non_finite_scores(const float *scores, std::size_t n, std::size_t classes) {
+std::string non_finite_scores(const float *scores, std::size_t n, std::size_t classes, std::size_t first_image) {
     const float *end = scores + n * classes;
     const float *bad = std::find_if(scores, end, [](float v) { return !std::isfinite(v); });
     if (bad == end) return "";
     return std::string("the model produced ") + (std::isnan(*bad) ? "NaN" : "an infinite score") + " for image " +
-           std::to_string(std::size_t(bad - scores) / classes);
+           std::to_string(first_image + std::size_t(bad - scores) / classes);
 }
 
 void Network::forward(const float *input, std::size_t n, float *output, int threads) const {

@@ -42,8 +42,9 @@ struct NetworkParts {
 // The native engine for `plan`; throws std::invalid_argument when it does not fit the metadata.
 std::unique_ptr<engine::Engine> build_engine(const engine::Plan &plan, const Metadata &m, int classes);
 
-// "" when the n x classes scores are all finite, else which image is not ("the model produced NaN for image 3").
-std::string non_finite_scores(const float *scores, std::size_t n, std::size_t classes);
+// "" when the n x classes scores are all finite, else which image is not ("the model produced NaN for image 3"),
+// counting the first row as image first_image.
+std::string non_finite_scores(const float *scores, std::size_t n, std::size_t classes, std::size_t first_image = 0);
 
 // Loads a TorchScript archive through the plugin and picks its engine.
 NetworkParts load_torchscript(const std::string &bytes, const NetworkOptions &options);

@@ -165,10 +165,9 @@ const float *Pipeline::forward(const float *batch, std::size_t count, int thread
         float *row = scores + i * classes;
         // Never DI_OK with NaN: a score that is not finite has no probability. With per-image
         // outcomes only that image fails (one caller's input must not fail a shared batch).
-        if (const std::string bad = non_finite_scores(row, 1, classes); !bad.empty()) {
-            const std::string what = bad.substr(0, bad.rfind(" for image")) + " for image " + std::to_string(i);
-            if (!outcomes) fail(DI_ERR_INFERENCE, what);
-            if (outcomes[i].status == DI_OK) outcomes[i] = {DI_ERR_INFERENCE, what};
+        if (const std::string bad = non_finite_scores(row, 1, classes, i); !bad.empty()) {
+            if (!outcomes) fail(DI_ERR_INFERENCE, bad);
+            if (outcomes[i].status == DI_OK) outcomes[i] = {DI_ERR_INFERENCE, bad};
             std::fill(row, row + classes, 0.0f);  // the row is not reported: keep the arithmetic finite
         }
         to_log_probabilities(row, classes, metadata().output);
