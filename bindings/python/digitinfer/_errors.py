@@ -2,21 +2,23 @@
 import enum
 from typing import Any, Dict, Tuple, Type, Union, cast
 
+from . import _lib
 from ._lib import lib
 
 
 class Status(enum.IntEnum):
     """The C library's di_status values. New ones may appear: codes are plain ints then."""
 
-    OK = 0
-    INVALID_ARGUMENT = -1
-    IO = -2
-    DECODE = -3
-    MODEL = -4
-    OUT_OF_MEMORY = -5
-    BUFFER_TOO_SMALL = -6
-    INFERENCE = -7
-    INTERNAL = -100
+    # The values of _lib's mirror of the header (which the layout test compares with the C compiler's).
+    OK = _lib.DI_OK
+    INVALID_ARGUMENT = _lib.DI_ERR_INVALID_ARGUMENT
+    IO = _lib.DI_ERR_IO
+    DECODE = _lib.DI_ERR_DECODE
+    MODEL = _lib.DI_ERR_MODEL
+    OUT_OF_MEMORY = _lib.DI_ERR_OUT_OF_MEMORY
+    BUFFER_TOO_SMALL = _lib.DI_ERR_BUFFER_TOO_SMALL
+    INFERENCE = _lib.DI_ERR_INFERENCE
+    INTERNAL = _lib.DI_ERR_INTERNAL
 
 
 class DigitInferError(Exception):
