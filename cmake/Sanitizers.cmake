@@ -2,7 +2,8 @@
 #
 #   cmake -S . -B build-asan -DDIGITINFER_SANITIZE="address;undefined"   # or "thread"
 #
-# Every C and C++ file, every link: -fsanitize=<list> -fno-omit-frame-pointer -g;
+# Every C and C++ file, every link: -fsanitize=<list> -fno-omit-frame-pointer -g (or
+# DIGITINFER_SANITIZE_DEBUG_FLAG);
 # with "undefined", -fno-sanitize-recover=undefined too (a UBSan report fails the test).
 # Sets DIGITINFER_SANITIZE_FLAGS (the fuzz targets link with them) and
 # DIGITINFER_NO_UNDEFINED (the shared library's link check, empty when sanitizing).
@@ -16,6 +17,9 @@ endif()
 set(DIGITINFER_SANITIZE "${_di_sanitize_default}" CACHE STRING
   "Sanitizers for the whole build: a list of address, undefined, leak, thread (thread alone); empty = none")
 
+# The debug information sanitized code carries: -g by default; the asan preset asks clang for
+# -gline-tables-only (file:line in every report, a fraction of the compile and link time).
+set(DIGITINFER_SANITIZE_DEBUG_FLAG "-g" CACHE STRING "Debug-information flag of sanitized builds")
 set(DIGITINFER_SANITIZE_FLAGS "")
 set(DIGITINFER_NO_UNDEFINED "LINKER:--no-undefined")
 if(DIGITINFER_SANITIZE)
@@ -28,7 +32,7 @@ if(DIGITINFER_SANITIZE)
     message(FATAL_ERROR "DIGITINFER_SANITIZE: thread cannot be combined with other sanitizers")
   endif()
   list(JOIN DIGITINFER_SANITIZE "," _di_sanitize_list)
-  set(DIGITINFER_SANITIZE_FLAGS -fsanitize=${_di_sanitize_list} -fno-omit-frame-pointer -g)
+  set(DIGITINFER_SANITIZE_FLAGS -fsanitize=${_di_sanitize_list} -fno-omit-frame-pointer ${DIGITINFER_SANITIZE_DEBUG_FLAG})
   if("undefined" IN_LIST DIGITINFER_SANITIZE)
     list(APPEND DIGITINFER_SANITIZE_FLAGS -fno-sanitize-recover=undefined)
   endif()

@@ -32,6 +32,7 @@ if [ "$with_tests" = 1 ]; then
     libomp-14-dev                             # OpenMP for clang (the engine's and preprocessing's teams)
     valgrind                                  # memcheck on the C API tests (tools/test.sh valgrind)
     doxygen graphviz                          # the API reference, checked for zero warnings (tools/check_docs.sh)
+    abigail-tools                             # abidw/abidiff: the ABI gate against tests/abi's baseline
   )
   # Node.js may come from elsewhere (NodeSource ships npm inside nodejs): Debian's only when absent.
   command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)

@@ -67,11 +67,11 @@ def _build_dir_of(binary):
 
 
 def find_binary():
-    """DIGITINFER_SERVER_BIN, else the release build's, else the notorch build's (None if none)."""
+    """DIGITINFER_SERVER_BIN, else the release build's, else the static or notorch build's (None if none)."""
     env = os.environ.get("DIGITINFER_SERVER_BIN")
     if env:
         return Path(env).absolute()  # servers run in their own directories
-    for build in ("build", "build-notorch"):
+    for build in ("build", "build-static", "build-notorch"):
         candidate = ROOT / build / "examples" / "server" / "digitinfer-server"
         if candidate.is_file() and os.access(candidate, os.X_OK):
             return candidate

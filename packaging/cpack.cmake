@@ -1,0 +1,1 @@
+# CPack: the Debian packages (written by the packaging work of issue 13).
