@@ -23,7 +23,7 @@ headers=$repo/include/digitinfer
 case "$mode" in
   update)
     # The baseline names no build path: libabigail records the file's path otherwise.
-    abidw --headers-dir "$headers" --drop-private-types --no-corpus-path --no-comp-dir-path \
+    abidw --headers-dir "$headers" --drop-private-types --no-corpus-path --no-comp-dir-path --short-locs \
       --out-file "$baseline" "$lib"
     echo "abi_gate: wrote $baseline from $lib ($(grep -c '<elf-symbol ' "$baseline") ELF symbols)"
     ;;
