@@ -16,10 +16,11 @@ namespace digitinfer::core {
 // such as di_model_info.name, that every version promises).
 template <class T>
 inline constexpr std::size_t kFirstVersionSize = sizeof(T);  // unchanged since it appeared
+// The first 1.0.0 header (7e9631b) had neither engine field yet; a later 1.0.0 added them.
 template <>
-inline constexpr std::size_t kFirstVersionSize<di_load_options> = offsetof(di_load_options, max_pixels);  // 1.0
+inline constexpr std::size_t kFirstVersionSize<di_load_options> = offsetof(di_load_options, engine);  // 1.0
 template <>
-inline constexpr std::size_t kFirstVersionSize<di_model_info> = offsetof(di_model_info, num_threads);  // 1.0
+inline constexpr std::size_t kFirstVersionSize<di_model_info> = offsetof(di_model_info, engine);  // 1.0
 
 template <class T>
 std::size_t checked_struct_size(const T &s, const char *name) {

@@ -229,14 +229,24 @@ TEST_CASE("a struct_size smaller than the struct's first version is refused, not
     check_status(di_model_load_file(repo_path("models/convnet.dimodel").c_str(), &options, &m),
                  DI_ERR_INVALID_ARGUMENT, "di_load_options.struct_size is 8");
     CHECK(m == nullptr);
-    // The 1.0 layouts (every field up to the first one added since) are still accepted.
-    info = di_model_info_default();
-    info.struct_size = uint32_t(offsetof(di_model_info, num_threads));
-    REQUIRE(di_model_get_info(model.m, &info) == DI_OK);
-    CHECK(info.name != nullptr);
-    CHECK(info.engine_note != nullptr);
-    options = di_load_options_default();
-    options.struct_size = uint32_t(offsetof(di_load_options, max_pixels));
-    REQUIRE(di_model_load_file(repo_path("models/convnet.dimodel").c_str(), &options, &m) == DI_OK);
-    di_model_free(m);
+    // The first 1.0.0 layouts (7e9631b: no engine fields yet) and the later 1.0 ones (every field
+    // up to the first one added in 1.1) are still accepted; the fields past the caller's size stay
+    // untouched.
+    for (const std::size_t size : {offsetof(di_model_info, engine), offsetof(di_model_info, num_threads)}) {
+        INFO("di_model_info.struct_size " << size);
+        info = di_model_info_default();
+        info.struct_size = uint32_t(size);
+        info.engine_note = nullptr;
+        REQUIRE(di_model_get_info(model.m, &info) == DI_OK);
+        CHECK(info.name != nullptr);
+        CHECK((info.engine_note != nullptr) == (size > offsetof(di_model_info, engine_note)));
+    }
+    for (const std::size_t size : {offsetof(di_load_options, engine), offsetof(di_load_options, max_pixels)}) {
+        INFO("di_load_options.struct_size " << size);
+        options = di_load_options_default();
+        options.struct_size = uint32_t(size);
+        m = nullptr;
+        REQUIRE(di_model_load_file(repo_path("models/convnet.dimodel").c_str(), &options, &m) == DI_OK);
+        di_model_free(m);
+    }
 }

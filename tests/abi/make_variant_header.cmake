@@ -1,7 +1,8 @@
 # Writes a copy of the public headers with one deliberate change to di_load_options,
 # for the check that the ABI gate catches a break (tests/abi/CMakeLists.txt):
 #   inserted  a field inserted mid-struct (every later field moves): must FAIL the gate
-#   appended  a field appended to the versioned struct: must PASS it
+#   appended  a field appended to the versioned struct: passes behind pointers, fails for
+#             di_load_options_default(), which returns the struct by value
 # cmake -DIN=<include dir> -DOUT=<dir> -DVARIANT=inserted|appended -P make_variant_header.cmake
 file(READ ${IN}/digitinfer/digitinfer.h header)
 string(FIND "${header}" "typedef struct di_load_options {" start)
