@@ -60,27 +60,6 @@
  * another thread of the parent is inside a DigitInfer call is undefined, as
  * for most libraries. The parent is unaffected.
  */
-/**
- * \mainpage DigitInfer API reference
- *
- * DigitInfer classifies handwritten digits: give it the bytes of an image file
- * (or raw grayscale pixels, or a preprocessed tensor) and a model, and it
- * returns the digit and the probability of every class.
- *
- * - digitinfer.h: the C API, a stable ABI. Its file page opens with the
- *   conventions every function follows (status codes, ownership, NULL,
- *   versioned option structs), a complete example and the thread-safety rules.
- * - digitinfer.hpp: the C++17 wrapper (namespace digitinfer): the RAII
- *   digitinfer::Model, value result types, and digitinfer::Error carrying the
- *   C status code.
- * - version.h: the headers' version (DI_VERSION_STRING, DI_ABI_VERSION) and
- *   the runtime queries (di_version(), di_abi_version()) to compare it with
- *   the loaded library.
- *
- * Build against the installed package with `pkg-config --cflags --libs
- * digitinfer`, or from CMake with `find_package(DigitInfer)` and
- * `target_link_libraries(app PRIVATE DigitInfer::digitinfer)`.
- */
 #ifndef DIGITINFER_DIGITINFER_H
 #define DIGITINFER_DIGITINFER_H
 
@@ -139,7 +118,7 @@ typedef struct di_model di_model;
 /** What the model's forward returns, one row per image. */
 typedef enum di_output_kind {
     DI_OUTPUT_AUTO = 0,              /**< from metadata, else detected at load time */
-    DI_OUTPUT_LOG_PROBABILITIES = 1, /**< log_softmax output (the SPEC default) */
+    DI_OUTPUT_LOG_PROBABILITIES = 1, /**< log_softmax output (the default) */
     DI_OUTPUT_LOGITS = 2,            /**< raw scores: the library applies softmax */
     DI_OUTPUT_PROBABILITIES = 3,     /**< softmax output */
     DI_OUTPUT_MAX_ENUM = 0x7FFFFFFF  /**< not a kind: makes every int32 value a di_output_kind, so that C++
@@ -301,7 +280,7 @@ typedef struct di_model_info {
     float mean;                  /**< normalization mean (after /255) */
     float std;                   /**< normalization standard deviation */
     int32_t output_kind;         /**< a di_output_kind, resolved: never DI_OUTPUT_AUTO */
-    int32_t has_metadata;        /**< 1 if the file carried digitinfer.json, else 0 (SPEC defaults) */
+    int32_t has_metadata;        /**< 1 if the file carried digitinfer.json, else 0 (the defaults apply) */
     const char *name;            /**< model name, borrowed: valid while the model lives */
     int32_t engine;              /**< the di_engine running the forward pass, never DI_ENGINE_AUTO */
     const char *engine_note;     /**< why DI_ENGINE_AUTO fell back to libtorch, or ""; borrowed like name */
