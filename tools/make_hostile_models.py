@@ -25,6 +25,13 @@ Each model maps [N, 1, 28, 28] to [N, 10] like a digit classifier, and on top of
   setstate           __setstate__ (run by torch.jit.load itself) overwrites the victim file
   short_storage      a plain model whose tensor records are cut to 16 bytes: torch.jit.load takes
                      each storage's size from the pickle and does not compare it with the record
+  bad_debug_info     a plain model with a syntax error in forward's code whose debug record
+                     (code/...py.debug_pkl) points at string 0x0fffffff of a 6-string table: to word
+                     the syntax error, libtorch 1.13 looks it up unchecked (SEGV; fuzz_torchscript_model)
+  untyped_constant   a plain model whose class body assigns `training = 1` (no type): libtorch 1.13
+                     takes it for a constant and reads its missing type (SEGV; fuzz_torchscript_model)
+  huge_memo_index    a plain model whose data.pkl stores its first object at memo index 2**30:
+                     libtorch 1.13 sizes its memo table from it (32 GB; fuzz_torchscript_model)
 
 The victim (DIR/victim.txt) and the secret (DIR/secret.bin) are written here too; a test writes
 the victim again before each load and checks that it is unchanged, and that
@@ -229,6 +236,47 @@ def cut_storages(path: Path, keep: int = 16):
             archive.writestr(info, data[:keep] if "/data/" in info.filename else data)
 
 
+def bad_debug_info(path: Path):
+    """Rewrites the archive at `path`, a scripted Plain: a syntax error inside forward's body, and in
+    the debug record of that code a string-table index out of range for the source range there."""
+    with zipfile.ZipFile(path) as archive:
+        records = [(info, archive.read(info.filename)) for info in archive.infolist()]
+    code = next(info.filename for info, data in records
+                if info.filename.endswith(".py") and b"return (self).scores" in data)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
+        for info, data in records:
+            if info.filename == code:  # "%)": a syntax error
+                data = data.replace(b"return (self).scores", b"return (sel%).scores")
+            elif info.filename == code + ".debug_pkl":
+                # forward's source range: text indices [1, 2, 0] (BININT1) -> [0x0fffffff (BININT), 2, 0]
+                assert data.count(b"K\x01K\x02K\x00") == 1, "the debug record's layout changed"
+                data = data.replace(b"K\x01K\x02K\x00", b"J\xff\xff\xff\x0fK\x02K\x00")
+            archive.writestr(info, data)
+
+
+def untyped_constant(path: Path):
+    """Rewrites the archive at `path`, a scripted Plain: `training : bool` -> `training = 1`."""
+    with zipfile.ZipFile(path) as archive:
+        records = [(info, archive.read(info.filename)) for info in archive.infolist()]
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
+        for info, data in records:
+            if info.filename.endswith(".py"):
+                data = data.replace(b"\n  training : bool\n", b"\n  training = 1\n")
+            archive.writestr(info, data)
+
+
+def huge_memo_index(path: Path):
+    """Rewrites the archive at `path`, a scripted Plain: data.pkl's BINPUT 0 -> LONG_BINPUT 2**30."""
+    with zipfile.ZipFile(path) as archive:
+        records = [(info, archive.read(info.filename)) for info in archive.infolist()]
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
+        for info, data in records:
+            if info.filename.endswith("/data.pkl"):
+                assert b"q\x00" in data, "data.pkl's layout changed"
+                data = data.replace(b"q\x00", b"r\x00\x00\x00\x40", 1)
+            archive.writestr(info, data)
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
@@ -240,6 +288,15 @@ def main():
         count += 1
     torch.jit.save(torch.jit.script(Plain()), str(out / "short_storage.scripted.pt"))
     cut_storages(out / "short_storage.scripted.pt")
+    count += 1
+    torch.jit.save(torch.jit.script(Plain()), str(out / "bad_debug_info.scripted.pt"))
+    bad_debug_info(out / "bad_debug_info.scripted.pt")
+    count += 1
+    torch.jit.save(torch.jit.script(Plain()), str(out / "untyped_constant.scripted.pt"))
+    untyped_constant(out / "untyped_constant.scripted.pt")
+    count += 1
+    torch.jit.save(torch.jit.script(Plain()), str(out / "huge_memo_index.scripted.pt"))
+    huge_memo_index(out / "huge_memo_index.scripted.pt")
     count += 1
     # After the models: tracing from_file_write ran its forward here.
     (out / "victim.txt").write_bytes(VICTIM_TEXT)

@@ -171,6 +171,21 @@ void refuse_setstate(const std::string &bytes) {
                                "), which runs while the file is loaded; " + kHowToTrust);
 }
 
+// Trusted or not: what libtorch 1.13's importer would crash on, or exhaust memory with.
+void refuse_what_libtorch_mishandles(const std::string &bytes) {
+    std::string constant, pickle;
+    try {
+        constant = untyped_class_constant(bytes);
+        pickle = pickle_record_fault(bytes);
+    } catch (const std::exception &e) {
+        fail(DI_ERR_MODEL, "not a loadable TorchScript model: " + first_line(e));
+    }
+    if (!constant.empty())
+        fail(DI_ERR_MODEL, "not a loadable TorchScript model: a class constant without a type (" + constant +
+                               "); libtorch's exporter writes `name : Final[T] = value`");
+    if (!pickle.empty()) fail(DI_ERR_MODEL, "not a loadable TorchScript model: a corrupt pickle (" + pickle + ")");
+}
+
 // Untrusted: every operator forward reaches must be on the allow-list.
 void refuse_operators(const ForwardCode &code) {
     const std::vector<std::string> refused = refused_operators(code);
@@ -186,12 +201,20 @@ void open(const std::string &bytes, const TorchOpenOptions &options, std::unique
         fail(DI_ERR_INTERNAL, "another libtorch CPU allocator has taken precedence over DigitInfer's, so the "
                               "memory limit cannot be enforced; set torch_memory_limit_bytes to 0 to load anyway");
     if (options.threads > 0) at::set_num_threads(options.threads);
-    if (!options.trusted) refuse_setstate(bytes);
+    std::optional<std::string> stripped;
+    try {
+        stripped = without_debug_records(bytes);  // trusted or not: a corrupt one crashes libtorch
+    } catch (const std::exception &e) {
+        fail(DI_ERR_MODEL, "not a loadable TorchScript model: " + first_line(e));
+    }
+    const std::string &archive = stripped ? *stripped : bytes;
+    refuse_what_libtorch_mishandles(archive);
+    if (!options.trusted) refuse_setstate(archive);
     torch::jit::Module module;
     torch::jit::ExtraFilesMap extra{{kMetadataFile, ""}};
     ForwardCode code;
     try {
-        std::istringstream stream(bytes);
+        std::istringstream stream(archive);
         // Trusted, loading may run __setstate__: under the time limit (its allocations are checked).
         TorchOpenOptions load_limits = options;
         load_limits.memory_limit_bytes = 0;  // the weights are what the file holds, not a forward's work

@@ -219,6 +219,22 @@ TEST_CASE("weights must be dense, on the CPU, finite, and all in the file", "[un
     }
 }
 
+TEST_CASE("archives libtorch 1.13 would crash on are errors: a corrupt debug record, an untyped constant, a huge memo index", "[untrusted]") {
+    // Both found by fuzz_torchscript_model. libtorch words a syntax error with the debug record's
+    // source range, whose string index it does not check: the library strips the debug records.
+    for (bool trusted : {false, true}) {
+        Options o;
+        o.trusted = trusted;
+        check_refused("bad_debug_info.scripted.pt", o, DI_ERR_MODEL, {"not a loadable TorchScript model"});
+        // A class-body `name = value` without a type: libtorch reads the missing type (a SEGV).
+        check_refused("untyped_constant.scripted.pt", o, DI_ERR_MODEL,
+                      {"class constant without a type", "training = 1"});
+        // A memo index of 2**30: libtorch would size its memo table from it (32 GB).
+        check_refused("huge_memo_index.scripted.pt", o, DI_ERR_MODEL,
+                      {"corrupt pickle", "data.pkl", "memo index 1073741824"});
+    }
+}
+
 TEST_CASE("non-finite scores are an error, never DI_OK with NaN", "[untrusted]") {
     check_refused("nan_output.scripted.pt", Options{}, DI_ERR_MODEL, {"NaN"});
     for (di_engine engine : {DI_ENGINE_AUTO, DI_ENGINE_LIBTORCH, DI_ENGINE_LIBTORCH_REFERENCE}) {
