@@ -11,6 +11,8 @@
 #             preset leaves out: CMakePresets.json)
 #   valgrind  the C API tests of the release build under valgrind memcheck: no leak, no error
 #   fuzz      the asan build's fuzzers for DIGITINFER_FUZZ_SECONDS each (default 600), then their replays
+#   packages  (not in CI yet: ~10 min more) the Debian packages (packaging/deb/build_packages.sh, lintian),
+#             then installed, used and purged in a clean debian:bookworm-slim container (podman, as root)
 # `tools/test.sh` (CI, the README's test command) runs release, static, tsan, asan and valgrind;
 # `tools/test.sh fuzz` the longer fuzz runs, `tools/test.sh all` every stage.
 # Each stage's wall time is printed at the end. docs/robustness.md explains the sanitizer options.
@@ -19,7 +21,7 @@ cd "$(dirname "$0")/.."
 tools/deps.sh
 stages=("$@")
 [ ${#stages[@]} -eq 0 ] && stages=(release static tsan asan valgrind)
-[ "${stages[*]}" = all ] && stages=(release static tsan asan valgrind fuzz)
+[ "${stages[*]}" = all ] && stages=(release static tsan asan valgrind fuzz packages)
 # The MNIST accuracy gate must fail, not skip, where the data should be: in the
 # workplace layout, ../shared/data holds it (never committed). Elsewhere it skips, saying why.
 require_mnist=OFF
@@ -59,6 +61,13 @@ fuzz() {  # the asan preset's build (clang, libFuzzer): longer runs of every fuz
   ctest --test-dir build-asan -L fuzz -j2 --output-on-failure
 }
 
+packages() {  # docs/packaging.md
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dpkg-dev file lintian help2man systemd >/dev/null
+  packaging/deb/build_packages.sh build-deb build-deb/debs
+  packaging/deb/container_setup.sh
+  packaging/deb/container_test.sh build-deb/debs
+}
+
 timings=()
 for stage in "${stages[@]}"; do
   echo "== $stage"
@@ -68,7 +77,8 @@ for stage in "${stages[@]}"; do
     tsan) tsan ;;
     valgrind) valgrind_memcheck ;;
     fuzz) fuzz ;;
-    *) echo "unknown stage '$stage' (release static notorch tsan asan valgrind fuzz)" >&2; exit 2 ;;
+    packages) packages ;;
+    *) echo "unknown stage '$stage' (release static notorch tsan asan valgrind fuzz packages)" >&2; exit 2 ;;
   esac
   timings+=("$(printf '%-9s %4d s' "$stage" $((SECONDS - start)))")
 done
