@@ -227,54 +227,52 @@ def models(out: Path):
     yield "setstate.scripted", torch.jit.script(SetState(victim))
 
 
-def cut_storages(path: Path, keep: int = 16):
-    """Rewrites the archive at `path` with every tensor record (.../data/N) cut to `keep` bytes."""
+def rewrite_records(path: Path, change):
+    """Rewrites the archive at `path`, each record's bytes replaced by change(name, data)."""
     with zipfile.ZipFile(path) as archive:
         records = [(info, archive.read(info.filename)) for info in archive.infolist()]
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
         for info, data in records:
-            archive.writestr(info, data[:keep] if "/data/" in info.filename else data)
+            archive.writestr(info, change(info.filename, data))
+
+
+def cut_storages(path: Path, keep: int = 16):
+    """Every tensor record (.../data/N) of the archive at `path` cut to `keep` bytes."""
+    rewrite_records(path, lambda name, data: data[:keep] if "/data/" in name else data)
 
 
 def bad_debug_info(path: Path):
-    """Rewrites the archive at `path`, a scripted Plain: a syntax error inside forward's body, and in
-    the debug record of that code a string-table index out of range for the source range there."""
+    """The archive at `path`, a scripted Plain: a syntax error inside forward's body, and in the
+    debug record of that code a string-table index out of range for the source range there."""
     with zipfile.ZipFile(path) as archive:
-        records = [(info, archive.read(info.filename)) for info in archive.infolist()]
-    code = next(info.filename for info, data in records
-                if info.filename.endswith(".py") and b"return (self).scores" in data)
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
-        for info, data in records:
-            if info.filename == code:  # "%)": a syntax error
-                data = data.replace(b"return (self).scores", b"return (sel%).scores")
-            elif info.filename == code + ".debug_pkl":
-                # forward's source range: text indices [1, 2, 0] (BININT1) -> [0x0fffffff (BININT), 2, 0]
-                assert data.count(b"K\x01K\x02K\x00") == 1, "the debug record's layout changed"
-                data = data.replace(b"K\x01K\x02K\x00", b"J\xff\xff\xff\x0fK\x02K\x00")
-            archive.writestr(info, data)
+        code = next(name for name in archive.namelist()
+                    if name.endswith(".py") and b"return (self).scores" in archive.read(name))
+
+    def change(name, data):
+        if name == code:  # "%)": a syntax error
+            return data.replace(b"return (self).scores", b"return (sel%).scores")
+        if name == code + ".debug_pkl":
+            # forward's source range: text indices [1, 2, 0] (BININT1) -> [0x0fffffff (BININT), 2, 0]
+            assert data.count(b"K\x01K\x02K\x00") == 1, "the debug record's layout changed"
+            return data.replace(b"K\x01K\x02K\x00", b"J\xff\xff\xff\x0fK\x02K\x00")
+        return data
+    rewrite_records(path, change)
 
 
 def untyped_constant(path: Path):
-    """Rewrites the archive at `path`, a scripted Plain: `training : bool` -> `training = 1`."""
-    with zipfile.ZipFile(path) as archive:
-        records = [(info, archive.read(info.filename)) for info in archive.infolist()]
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
-        for info, data in records:
-            if info.filename.endswith(".py"):
-                data = data.replace(b"\n  training : bool\n", b"\n  training = 1\n")
-            archive.writestr(info, data)
+    """The archive at `path`, a scripted Plain: `training : bool` -> `training = 1`."""
+    rewrite_records(path, lambda name, data: data.replace(b"\n  training : bool\n", b"\n  training = 1\n")
+                    if name.endswith(".py") else data)
 
 
 def huge_memo_index(path: Path):
-    """Rewrites the archive at `path`, a scripted Plain: data.pkl's BINPUT 0 -> LONG_BINPUT 2**30."""
-    with zipfile.ZipFile(path) as archive:
-        records = [(info, archive.read(info.filename)) for info in archive.infolist()]
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
-        for info, data in records:
-            if info.filename.endswith("/data.pkl"):
-                assert b"q\x00" in data, "data.pkl's layout changed"
-                data = data.replace(b"q\x00", b"r\x00\x00\x00\x40", 1)
-            archive.writestr(info, data)
+    """The archive at `path`, a scripted Plain: data.pkl's BINPUT 0 -> LONG_BINPUT 2**30."""
+    def change(name, data):
+        if not name.endswith("/data.pkl"):
+            return data
+        assert b"q\x00" in data, "data.pkl's layout changed"
+        return data.replace(b"q\x00", b"r\x00\x00\x00\x40", 1)
+    rewrite_records(path, change)
 
 
 def main():
