@@ -284,18 +284,12 @@ def main():
     for name, module in models(out):
         torch.jit.save(module.eval(), str(out / f"{name}.pt"))
         count += 1
-    torch.jit.save(torch.jit.script(Plain()), str(out / "short_storage.scripted.pt"))
-    cut_storages(out / "short_storage.scripted.pt")
-    count += 1
-    torch.jit.save(torch.jit.script(Plain()), str(out / "bad_debug_info.scripted.pt"))
-    bad_debug_info(out / "bad_debug_info.scripted.pt")
-    count += 1
-    torch.jit.save(torch.jit.script(Plain()), str(out / "untyped_constant.scripted.pt"))
-    untyped_constant(out / "untyped_constant.scripted.pt")
-    count += 1
-    torch.jit.save(torch.jit.script(Plain()), str(out / "huge_memo_index.scripted.pt"))
-    huge_memo_index(out / "huge_memo_index.scripted.pt")
-    count += 1
+    # A plain scripted model, its archive then rewritten.
+    for rewrite in (cut_storages, bad_debug_info, untyped_constant, huge_memo_index):
+        path = out / f"{'short_storage' if rewrite is cut_storages else rewrite.__name__}.scripted.pt"
+        torch.jit.save(torch.jit.script(Plain()), str(path))
+        rewrite(path)
+        count += 1
     # After the models: tracing from_file_write ran its forward here.
     (out / "victim.txt").write_bytes(VICTIM_TEXT)
     (out / "secret.bin").write_bytes(torch.arange(10, dtype=torch.float32).numpy().tobytes())

@@ -3,28 +3,35 @@
 #include "torch/pickle_scan.hpp"
 
 #include <algorithm>
-#include <cstring>
 #include <sstream>
 #include <string_view>
 
 #include <caffe2/serialize/inline_container.h>
 
 namespace digitinfer::core {
+namespace {
 
-std::string setstate_record(const std::string &bytes) {
+bool ends_with(std::string_view name, std::string_view suffix) {
+    return name.size() >= suffix.size() && name.substr(name.size() - suffix.size()) == suffix;
+}
+
+// The first non-empty result of check(name, text) over the records whose names `select` accepts.
+template <class Select, class Check>
+std::string first_record_result(const std::string &bytes, Select select, Check check) {
     std::istringstream stream(bytes);
     caffe2::serialize::PyTorchStreamReader reader(&stream);
-    static const std::string kSetState = "__setstate__";
     for (const std::string &name : reader.getAllRecords()) {
-        if (name.rfind("code/", 0) != 0) continue;  // tensors (data/), pickles, extra files: no code
+        if (!select(name)) continue;
         const auto record = reader.getRecord(name);
-        const char *text = static_cast<const char *>(std::get<0>(record).get());
-        if (std::string_view(text, std::get<1>(record)).find(kSetState) != std::string_view::npos) return name;
+        const std::string_view text(static_cast<const char *>(std::get<0>(record).get()), std::get<1>(record));
+        std::string result = check(name, text);
+        if (!result.empty()) return result;
     }
     return "";
 }
 
-namespace {
+// Code records: tensors (data/), pickles, extra files hold none.
+bool is_code(const std::string &name) { return name.rfind("code/", 0) == 0; }
 
 // A class-body statement `name = value` (indented two spaces, in a `class` block) whose target has
 // no annotation and is not one of the exporter's untyped lists.
@@ -47,13 +54,15 @@ bool is_untyped_constant(std::string_view line) {
 
 }  // namespace
 
+std::string setstate_record(const std::string &bytes) {
+    return first_record_result(bytes, is_code, [](const std::string &name, std::string_view text) {
+        return text.find("__setstate__") != std::string_view::npos ? name : std::string();
+    });
+}
+
 std::string untyped_class_constant(const std::string &bytes) {
-    std::istringstream stream(bytes);
-    caffe2::serialize::PyTorchStreamReader reader(&stream);
-    for (const std::string &name : reader.getAllRecords()) {
-        if (name.rfind("code/", 0) != 0 || name.size() < 3 || name.compare(name.size() - 3, 3, ".py") != 0) continue;
-        const auto record = reader.getRecord(name);
-        const std::string_view text(static_cast<const char *>(std::get<0>(record).get()), std::get<1>(record));
+    const auto is_source = [](const std::string &name) { return is_code(name) && ends_with(name, ".py"); };
+    return first_record_result(bytes, is_source, [](const std::string &name, std::string_view text) {
         bool in_class = false;
         std::size_t number = 0;
         for (std::size_t begin = 0; begin < text.size();) {
@@ -66,31 +75,23 @@ std::string untyped_class_constant(const std::string &bytes) {
             else if (in_class && is_untyped_constant(line))
                 return name + ", line " + std::to_string(number) + ": " + std::string(line.substr(2, 80));
         }
-    }
-    return "";
+        return std::string();
+    });
 }
 
 std::string pickle_record_fault(const std::string &bytes) {
-    std::istringstream stream(bytes);
-    caffe2::serialize::PyTorchStreamReader reader(&stream);
-    for (const std::string &name : reader.getAllRecords()) {
-        if (name.size() < 4 || name.compare(name.size() - 4, 4, ".pkl") != 0) continue;
-        const auto record = reader.getRecord(name);
-        const std::string fault =
-            pickle_fault(std::string_view(static_cast<const char *>(std::get<0>(record).get()), std::get<1>(record)));
-        if (!fault.empty()) return name + ", " + fault;
-    }
-    return "";
+    const auto is_pickle = [](const std::string &name) { return ends_with(name, ".pkl"); };
+    return first_record_result(bytes, is_pickle, [](const std::string &name, std::string_view text) {
+        const std::string fault = pickle_fault(text);
+        return fault.empty() ? fault : name + ", " + fault;
+    });
 }
 
 std::optional<std::string> without_debug_records(const std::string &bytes) {
     std::istringstream stream(bytes);
     caffe2::serialize::PyTorchStreamReader reader(&stream);
     const std::vector<std::string> names = reader.getAllRecords();
-    const auto is_debug = [](const std::string &name) {
-        static const std::string kSuffix = ".debug_pkl";
-        return name.size() >= kSuffix.size() && name.compare(name.size() - kSuffix.size(), kSuffix.size(), kSuffix) == 0;
-    };
+    const auto is_debug = [](const std::string &name) { return ends_with(name, ".debug_pkl"); };
     if (std::none_of(names.begin(), names.end(), is_debug)) return std::nullopt;
     std::string out;
     out.reserve(bytes.size());

@@ -158,14 +158,19 @@ private:
 const char *const kHowToTrust =
     "load with DI_LOAD_TRUSTED_MODEL (--trust-model) if you trust this file as you would a program";
 
-// Untrusted: torch::jit::load would run the archive's __setstate__.
-void refuse_setstate(const std::string &bytes) {
-    std::string record;
+// What `read` returns; the archive reader's exception, when the bytes are no archive, fails the load.
+template <class Read>
+auto read_archive(Read &&read) {
     try {
-        record = setstate_record(bytes);
+        return read();
     } catch (const std::exception &e) {
         fail(DI_ERR_MODEL, "not a loadable TorchScript model: " + first_line(e));
     }
+}
+
+// Untrusted: torch::jit::load would run the archive's __setstate__.
+void refuse_setstate(const std::string &bytes) {
+    const std::string record = read_archive([&] { return setstate_record(bytes); });
     if (!record.empty())
         fail(DI_ERR_MODEL, "the model's code defines or calls __setstate__ (" + record +
                                "), which runs while the file is loaded; " + kHowToTrust);
@@ -173,13 +178,8 @@ void refuse_setstate(const std::string &bytes) {
 
 // Trusted or not: what libtorch 1.13's importer would crash on, or exhaust memory with.
 void refuse_what_libtorch_mishandles(const std::string &bytes) {
-    std::string constant, pickle;
-    try {
-        constant = untyped_class_constant(bytes);
-        pickle = pickle_record_fault(bytes);
-    } catch (const std::exception &e) {
-        fail(DI_ERR_MODEL, "not a loadable TorchScript model: " + first_line(e));
-    }
+    const std::string constant = read_archive([&] { return untyped_class_constant(bytes); });
+    const std::string pickle = read_archive([&] { return pickle_record_fault(bytes); });
     if (!constant.empty())
         fail(DI_ERR_MODEL, "not a loadable TorchScript model: a class constant without a type (" + constant +
                                "); libtorch's exporter writes `name : Final[T] = value`");
@@ -201,12 +201,8 @@ void open(const std::string &bytes, const TorchOpenOptions &options, std::unique
         fail(DI_ERR_INTERNAL, "another libtorch CPU allocator has taken precedence over DigitInfer's, so the "
                               "memory limit cannot be enforced; set torch_memory_limit_bytes to 0 to load anyway");
     if (options.threads > 0) at::set_num_threads(options.threads);
-    std::optional<std::string> stripped;
-    try {
-        stripped = without_debug_records(bytes);  // trusted or not: a corrupt one crashes libtorch
-    } catch (const std::exception &e) {
-        fail(DI_ERR_MODEL, "not a loadable TorchScript model: " + first_line(e));
-    }
+    // Trusted or not: a corrupt debug record crashes libtorch.
+    const std::optional<std::string> stripped = read_archive([&] { return without_debug_records(bytes); });
     const std::string &archive = stripped ? *stripped : bytes;
     refuse_what_libtorch_mishandles(archive);
     if (!options.trusted) refuse_setstate(archive);

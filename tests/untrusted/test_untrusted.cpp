@@ -220,7 +220,7 @@ TEST_CASE("weights must be dense, on the CPU, finite, and all in the file", "[un
 }
 
 TEST_CASE("archives libtorch 1.13 would crash on are errors: a corrupt debug record, an untyped constant, a huge memo index", "[untrusted]") {
-    // Both found by fuzz_torchscript_model. libtorch words a syntax error with the debug record's
+    // All three found by fuzz_torchscript_model. libtorch words a syntax error with the debug record's
     // source range, whose string index it does not check: the library strips the debug records.
     for (bool trusted : {false, true}) {
         Options o;
