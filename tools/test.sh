@@ -13,6 +13,8 @@
 #   fuzz      the asan build's fuzzers for DIGITINFER_FUZZ_SECONDS each (default 600), then their replays
 #   packages  (not in CI yet: ~10 min more) the Debian packages (packaging/deb/build_packages.sh, lintian),
 #             then installed, used and purged in a clean debian:bookworm-slim container (podman, as root)
+#   conan     (not in CI: ~3 min) `conan create` of packaging/conan, shared, static and with the torch
+#             plugin, offline with Debian's libraries (Conan 2 from PyPI in a venv under build-conan/)
 # `tools/test.sh` (CI, the README's test command) runs release, static, tsan, asan and valgrind;
 # `tools/test.sh fuzz` the longer fuzz runs, `tools/test.sh all` every stage.
 # Each stage's wall time is printed at the end. docs/robustness.md explains the sanitizer options.
@@ -21,7 +23,7 @@ cd "$(dirname "$0")/.."
 tools/deps.sh
 stages=("$@")
 [ ${#stages[@]} -eq 0 ] && stages=(release static tsan asan valgrind)
-[ "${stages[*]}" = all ] && stages=(release static tsan asan valgrind fuzz packages)
+[ "${stages[*]}" = all ] && stages=(release static tsan asan valgrind fuzz packages conan)
 # The MNIST accuracy gate must fail, not skip, where the data should be: in the
 # workplace layout, ../shared/data holds it (never committed). Elsewhere it skips, saying why.
 require_mnist=OFF
@@ -68,6 +70,13 @@ packages() {  # docs/packaging.md
   packaging/deb/container_test.sh build-deb/debs
 }
 
+conan() {  # docs/packaging.md
+  local venv=build-conan/venv
+  [ -x "$venv/bin/conan" ] || { /usr/bin/python3 -m venv "$venv" && "$venv/bin/pip" install -q 'conan>=2,<3'; }
+  CONAN_VENV="$venv" CONAN_HOME="$PWD/build-conan/home" CONAN_TEST_BUILD="$PWD/build-conan/test_package" \
+    packaging/conan/run_conan_create.sh
+}
+
 timings=()
 for stage in "${stages[@]}"; do
   echo "== $stage"
@@ -78,7 +87,8 @@ for stage in "${stages[@]}"; do
     valgrind) valgrind_memcheck ;;
     fuzz) fuzz ;;
     packages) packages ;;
-    *) echo "unknown stage '$stage' (release static notorch tsan asan valgrind fuzz packages)" >&2; exit 2 ;;
+    conan) conan ;;
+    *) echo "unknown stage '$stage' (release static notorch tsan asan valgrind fuzz packages conan)" >&2; exit 2 ;;
   esac
   timings+=("$(printf '%-9s %4d s' "$stage" $((SECONDS - start)))")
 done
