@@ -37,8 +37,8 @@ preset() {  # configure, build and test one preset
 
 tsan() {  # only what the concurrency tests need: the library, its plugin, the test program
   cmake --preset tsan
-  cmake --build --preset tsan --target concurrency_predict
-  ctest --preset tsan  # 3000 predictions, one thread per call: the preset's environment
+  cmake --build --preset tsan --target concurrency_predict thread_pool_test
+  ctest --preset tsan  # the thread pool, and 3000 predictions (the preset's environment)
 }
 
 valgrind_memcheck() {  # the release build's C API tests (Catch2 file tags) and C programs

@@ -43,10 +43,13 @@
  *
  * Threads
  * -------
- * A call on a batch uses up to di_load_options.num_threads threads (0: all
- * cores), or di_predict_options.num_threads for that call. A server that
- * calls from many threads at once should load with num_threads = 1 (or pass
- * 1 per call): with 0, every concurrent call starts a team of all cores.
+ * A call uses at most di_load_options.num_threads threads (0: all cores), or
+ * di_predict_options.num_threads for that call, and only as many as its work
+ * pays for: one image of a small model, or a few small images, stay on the
+ * calling thread. The extra threads are the library's own workers, shared by
+ * every call and borrowed only when idle, so many threads calling at once
+ * never start more threads than the workers there are; a call never waits for
+ * a worker the scheduler has not run (the caller does that share itself).
  *
  * fork()
  * ------
@@ -54,9 +57,9 @@
  * model, Python multiprocessing with the "fork" start method): the child's
  * models keep working, but every call in the child runs on the calling
  * thread alone, whatever num_threads says, and models loaded in the child
- * load with one thread. (The OpenMP thread pools, the library's and
- * libtorch's, do not survive fork(); the library registers a pthread_atfork
- * handler when it is loaded to switch the child to one thread.) fork() while
+ * load with one thread. (Thread pools, the library's and libtorch's, do not
+ * survive fork(); the library registers a pthread_atfork handler when it is
+ * loaded to switch the child to one thread.) fork() while
  * another thread of the parent is inside a DigitInfer call is undefined, as
  * for most libraries. The parent is unaffected.
  */

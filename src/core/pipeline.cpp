@@ -11,6 +11,7 @@
 #include "core/postprocess.hpp"
 #include "core/scratch.hpp"
 #include "engine/fork_safety.hpp"
+#include "engine/thread_pool.hpp"
 #include "image/decode.hpp"
 #include "image/grayscale.hpp"
 #include "image/resize.hpp"
@@ -96,6 +97,24 @@ void record_outcome(ItemOutcome &outcome) {
     }
 }
 
+// What preprocessing's work grows with: encoded bytes, or pixels.
+std::size_t preprocessing_work(const di_encoded_image &image) { return image.size; }
+std::size_t preprocessing_work(const di_gray_image &image) {
+    return std::size_t(std::max(0, image.width)) * std::size_t(std::max(0, image.height));
+}
+
+// One thread per 16 KiB (or 16 Ki pixels) of input, at most `threads`: a batch of
+// a few small images is decoded faster by the calling thread alone than with a
+// worker woken for it (docs/benchmarks.md, "Threads").
+template <class Input>
+int preprocessing_threads(const Input *images, std::size_t count, int threads) {
+    constexpr std::size_t kWorkPerThread = 16384;
+    std::size_t work = 0;
+    for (std::size_t i = 0; i < count && work < std::size_t(threads) * kWorkPerThread; ++i)
+        work += preprocessing_work(images[i]);
+    return int(std::clamp<std::size_t>(work / kWorkPerThread, 1, std::size_t(std::max(1, threads))));
+}
+
 }  // namespace
 
 template <class Input>
@@ -116,14 +135,8 @@ const float *Pipeline::predict_images(const Input *images, std::size_t count, in
             std::fill(tensor, tensor + tensor_size(), 0.0f);  // a valid input; its row is ignored
         }
     };
-    // No team at all in a forked child: its OpenMP pool is gone (engine/fork_safety.hpp).
-    const int team = int(std::min<std::size_t>(count, std::size_t(engine::usable_threads(threads))));
-    if (team <= 1) {
-        for (std::size_t i = 0; i < count; ++i) prepare(i);
-    } else {
-#pragma omp parallel for num_threads(team) schedule(dynamic)
-        for (long i = 0; i < long(count); ++i) prepare(std::size_t(i));
-    }
+    // One task per image: the calling thread decodes what no idle worker has taken.
+    engine::parallel_for(count, preprocessing_threads(images, count, threads), prepare);
     first.rethrow(count);
     return forward(batch, count, threads, outcomes);
 }

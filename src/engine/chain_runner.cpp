@@ -437,11 +437,11 @@ void ChainRunner::run_split_image(const float *x, float *out, int threads) const
     const int np0 = dops.empty() ? 0 : dops[0].Np;
     float *partials = tls_partials.reserve(std::size_t(threads) * np0 + 1);
     const int rows = sops.back().out_h;
-    int used = 1;
-    parallel(threads, [&](int t, int nt) {
-        if (t == 0) used = nt;
-        float *mine = thread_scratch().reserve(total);  // the caller's: the same buffer again
-        const int rb = int(std::int64_t(rows) * t / nt), re = int(std::int64_t(rows) * (t + 1) / nt);
+    const int used = threads;  // bands: one per thread (the caller runs any a worker does not take)
+    parallel_for(std::size_t(used), threads, [&](std::size_t band) {
+        const int t = int(band);
+        float *mine = thread_scratch().reserve(total);  // on the caller: the same buffer again
+        const int rb = int(std::int64_t(rows) * t / used), re = int(std::int64_t(rows) * (t + 1) / used);
         spatial(x, mine, feat, rb, re, dops.empty() ? nullptr : partials + std::size_t(t) * np0, t == 0, false);
     });
     if (dops.empty()) {
@@ -464,12 +464,12 @@ void ChainRunner::run_split_image(const float *x, float *out, int threads) const
 // ---------------------------------------------------------------- running a batch
 
 void ChainRunner::forward(const float *input, std::size_t n, float *output, int threads) const {
+    threads = threads_worth(flops * double(n), threads);
     if (threads <= 1) {
         run_range(input, n, output);
     } else if (n >= std::size_t(threads)) {
-        parallel(threads, [&](int t, int nt) {
-            const std::size_t b = n * std::size_t(t) / std::size_t(nt), e = n * std::size_t(t + 1) / std::size_t(nt);
-            if (e > b) run_range(input + b * in_size, e - b, output + b * n_out);
+        parallel_ranges(n, threads, [&](std::size_t b, std::size_t e) {
+            run_range(input + b * in_size, e - b, output + b * n_out);
         });
     } else if (!sops.empty() && sops.back().out_h > 1) {
         const int t = std::min(threads, sops.back().out_h);

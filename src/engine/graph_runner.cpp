@@ -474,10 +474,10 @@ void GraphRunner::run_range(const float *input, std::size_t n, float *output) co
 }
 
 void GraphRunner::forward(const float *input, std::size_t n, float *output, int threads) const {
+    threads = threads_worth(flops * double(n), threads);
     if (threads <= 1 || n == 1) return run_range(input, n, output);
-    parallel(int(std::min<std::size_t>(std::size_t(threads), n)), [&](int t, int nt) {
-        const std::size_t b = n * std::size_t(t) / std::size_t(nt), e = n * std::size_t(t + 1) / std::size_t(nt);
-        if (e > b) run_range(input + b * in_size, e - b, output + b * n_out);
+    parallel_ranges(n, threads, [&](std::size_t b, std::size_t e) {
+        run_range(input + b * in_size, e - b, output + b * n_out);
     });
 }
 

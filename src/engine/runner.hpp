@@ -1,13 +1,12 @@
 // What the engine's two runners share (internal): the Runner interface, the
-// per-thread aligned scratch, the output activation and the OpenMP helper.
+// per-thread aligned scratch, the output activation and the threading policy.
 //  * chain_runner.cpp: the fast path for a plain chain of stride-1 unpadded
 //    convolutions, k x k max-pools and Linear layers (ReLU fused), with fused
 //    pooling, a software-pipelined first Linear and split-image threading;
 //  * graph_runner.cpp: any plan (plan.hpp): a DAG of every operation.
 #pragma once
 
-#include <omp.h>
-
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -22,6 +21,7 @@
 #include "budgets.hpp"
 #include "fork_safety.hpp"
 #include "kernels.hpp"
+#include "thread_pool.hpp"
 
 namespace digitinfer::engine::detail {
 
@@ -63,25 +63,24 @@ AlignedFloats &thread_scratch();
 // The output activation over n values (in double); in may equal out.
 void activate(const float *in, std::size_t n, float *out, Activation act);
 
-// Runs fn(thread, threads) on `threads` OpenMP threads; rethrows the first exception.
-// On the calling thread alone (fn(0, 1)) for one thread or in a forked child, whose
-// OpenMP pool is gone (fork_safety.hpp).
+// The threads worth using for `flops` of work: one per kFlopsPerThread (about
+// 120 us of one core's work), at most `threads`. Below that, handing work to a
+// worker costs more than it saves, and on a busy machine far more
+// (docs/benchmarks.md, "Threads"): one image of the reference ConvNet (6.1 MFLOP)
+// stays on the calling thread, a batch takes two threads from 7 images on.
+constexpr double kFlopsPerThread = 20e6;
+inline int threads_worth(double flops, int threads) {
+    return flops >= double(threads) * kFlopsPerThread ? threads : std::max(1, int(flops / kFlopsPerThread));
+}
+
+// Runs fn(range_begin, range_end) over [0, n) in tasks on the thread pool
+// (thread_pool.hpp): up to 4 per thread, of at least kGroup items where that
+// still gives each thread one, so a thread the scheduler delays holds up little.
 template <class Fn>
-void parallel(int threads, Fn &&fn) {
-    threads = usable_threads(threads);
-    if (threads <= 1) return fn(0, 1);
-    std::exception_ptr error;
-    std::mutex mutex;
-#pragma omp parallel num_threads(threads)
-    {
-        try {
-            fn(omp_get_thread_num(), omp_get_num_threads());
-        } catch (...) {
-            std::lock_guard<std::mutex> lock(mutex);
-            if (!error) error = std::current_exception();
-        }
-    }
-    if (error) std::rethrow_exception(error);
+void parallel_ranges(std::size_t n, int threads, Fn &&fn) {
+    const std::size_t t = std::size_t(std::max(1, threads));
+    const std::size_t tasks = std::min(n, std::clamp(n / kGroup, t, 4 * t));
+    parallel_for(tasks, threads, [&](std::size_t i) { fn(n * i / tasks, n * (i + 1) / tasks); });
 }
 
 // Appends a block of n zeros to the packed weights (blocks start at multiples of kAlign);
