@@ -29,7 +29,7 @@ if [ "$with_tests" = 1 ]; then
     chromium                                  # the drawing page's test (with puppeteer-core from npm)
     clang                                     # the libFuzzer build (tools/test.sh fuzz)
     libclang-rt-14-dev                        # clang's libFuzzer, ASan and UBSan runtimes
-    libomp-14-dev                             # OpenMP for clang (the engine's and preprocessing's teams)
+    libomp-14-dev                             # OpenMP for clang (omp_set_num_threads in a forked child, for libtorch)
     valgrind                                  # memcheck on the C API tests (tools/test.sh valgrind)
     doxygen graphviz                          # the API reference, checked for zero warnings (tools/check_docs.sh)
     abigail-tools                             # abidw/abidiff: the ABI gate against tests/abi's baseline
