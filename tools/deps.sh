@@ -26,6 +26,8 @@ if [ "$with_tests" = 1 ]; then
     libbenchmark-dev                          # bench/ (DIGITINFER_BUILD_BENCHMARKS=ON)
     libpng-dev libturbojpeg0                  # libpng: the PNG differential check; libturbojpeg: tools/format_corpus.py
     python3-requests prometheus               # the server's tests: the Python client, promtool
+    python3-distributed                       # examples/dask and its LocalCluster test
+    python3-onnx                              # tools/export_onnx.py: metadata_props, onnx.checker
     chromium                                  # the drawing page's test (with puppeteer-core from npm)
     clang                                     # the libFuzzer build (tools/test.sh fuzz)
     libclang-rt-14-dev                        # clang's libFuzzer, ASan and UBSan runtimes

@@ -476,8 +476,9 @@ fn torchscript_models_load_and_agree_across_engines() {
             native.predict(&read(image)).unwrap(),
             reference.predict(&read(image)).unwrap(),
         );
-        assert_eq!(a.digit, b.digit);
-        assert_eq!(close(&a.log_probabilities, &b.log_probabilities, 1e-5, 0.0), None);
+        assert_eq!(a.digit, b.digit); // the golden tests' tolerances
+        assert_eq!(close(&a.probabilities, &b.probabilities, 1e-5, 0.0), None);
+        assert_eq!(close(&a.log_probabilities, &b.log_probabilities, 1e-4, 1e-5), None);
     }
     let cached = LoadOptions::new()
         .cache_dir(scratch("cache"))
