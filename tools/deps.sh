@@ -18,6 +18,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libstb-dev libjpeg62-turbo-dev libdeflate-dev zlib1g-dev  # image decoders (JPEG: libjpeg-turbo's libjpeg API)
   nlohmann-json3-dev libcli11-dev             # JSON, command lines
+  libprotobuf-dev protobuf-compiler           # ONNX models (src/onnx: onnx.proto, protobuf-lite)
   libboost-dev libspdlog-dev prometheus-cpp-dev  # digitinfer-server: Beast/Asio, logs, metrics
 )
 if [ "$with_tests" = 1 ]; then

@@ -39,7 +39,7 @@
  * A TorchScript file (convnet.scripted.pt) loads the same way when the
  * libtorch plugin is installed; a .dimodel needs no libtorch at all, and
  * neither does a TorchScript file found in the compiled-model cache (see
- * di_cache_use).
+ * di_cache_use) or an ONNX file (.onnx, on the native engine only).
  *
  * Threads
  * -------
@@ -85,7 +85,7 @@ typedef enum di_status {
     DI_ERR_INVALID_ARGUMENT = -1,   /**< NULL pointer, zero or absurd size, bad option */
     DI_ERR_IO = -2,                 /**< a file could not be opened or read */
     DI_ERR_DECODE = -3,             /**< image bytes are corrupt, truncated or of an unknown format */
-    DI_ERR_MODEL = -4,              /**< not a model file (.dimodel or TorchScript), wrong shapes, or no plugin for it */
+    DI_ERR_MODEL = -4,              /**< not a model file (.dimodel, TorchScript or ONNX), wrong shapes, unsupported operators, or no plugin for it */
     DI_ERR_OUT_OF_MEMORY = -5,      /**< an allocation failed */
     DI_ERR_BUFFER_TOO_SMALL = -6,   /**< a caller-provided output buffer is too small */
     DI_ERR_INFERENCE = -7,          /**< the forward pass failed */
@@ -173,7 +173,7 @@ DI_API di_status di_output_kind_from_name(const char *name, di_output_kind *out)
 
 /** What the compiled-model cache did for one load (di_model_info.cache). Values may be added. */
 typedef enum di_cache_use {
-    DI_CACHE_NOT_USED = 0,   /**< not consulted: a .dimodel, a libtorch engine asked for, or caching off */
+    DI_CACHE_NOT_USED = 0,   /**< not consulted: a .dimodel or .onnx, a libtorch engine asked for, or caching off */
     DI_CACHE_HIT = 1,        /**< the compiled model came from the cache: libtorch was not loaded */
     DI_CACHE_STORED = 2,     /**< compiled from TorchScript, then written to the cache for the next load */
     DI_CACHE_NOT_STORED = 3, /**< compiled, but nothing cached: the model runs on libtorch, or the directory

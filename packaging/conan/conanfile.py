@@ -47,6 +47,7 @@ _SYSTEM_LIBS_OF_PLATFORM_REQUIRES = {
     "libjpeg-turbo": ["jpeg"],
     "libdeflate": ["deflate"],
     "zlib": ["z"],
+    "protobuf": ["protobuf-lite"],
 }
 
 
@@ -114,11 +115,15 @@ class DigitInferConan(ConanFile):
         self.requires("libdeflate/[>=1.14 <2]")     # PNG, whole streams (pkg-config: libdeflate)
         self.requires("zlib/[>=1.2.11 <2]")         # PNG, streamed
         self.requires("nlohmann_json/[>=3.9 <4]")   # model metadata (header-only)
+        self.requires("protobuf/[>=3.21 <6]")       # ONNX models (protobuf-lite)
         # stb_image (header-only) for BMP and PNM: the snapshot the decoders' fix-ups
         # were written against (Debian 12's libstb-dev is the same, git 20220908).
         self.requires("stb/cci.20220909")
         if self.options.cli:
             self.requires("cli11/[>=2.1 <3]")
+
+    def build_requirements(self):
+        self.tool_requires("protobuf/<host_version>")  # protoc, for src/onnx/onnx.proto
 
     def validate(self):
         if self.settings.os != "Linux":

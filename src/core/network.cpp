@@ -11,6 +11,8 @@
 #include "core/scratch.hpp"
 #include "format/dimodel.hpp"
 #include "format/model_file.hpp"
+#include "engine/passes.hpp"
+#include "onnx/onnx_to_plan.hpp"
 
 namespace digitinfer::core {
 
@@ -40,6 +42,25 @@ NetworkParts load_dimodel(const std::string &bytes, const NetworkOptions &option
     }
     if (options.output != DI_OUTPUT_AUTO) parts.metadata.output = options.output;
     parts.plan = std::move(file.plan);
+    return parts;
+}
+
+// An ONNX model (src/onnx): lowered to a plan at every load (no cache: no libtorch to save).
+NetworkParts load_onnx(const std::string &bytes, const NetworkOptions &options) {
+    if (options.engine == DI_ENGINE_LIBTORCH || options.engine == DI_ENGINE_LIBTORCH_REFERENCE)
+        fail(DI_ERR_MODEL, "an ONNX model runs on the native engine only");
+    OnnxModel file = read_onnx_model(bytes);
+    NetworkParts parts;
+    parts.metadata = std::move(file.metadata);
+    parts.num_classes = int(parts.metadata.labels.size());
+    try {
+        engine::Plan plan = engine::simplify(file.plan);
+        parts.native = build_engine(plan, parts.metadata, parts.num_classes);
+        parts.plan = std::move(plan);
+    } catch (const std::invalid_argument &e) {
+        fail(DI_ERR_MODEL, std::string("the native engine cannot run this ONNX model: ") + e.what());
+    }
+    if (options.output != DI_OUTPUT_AUTO) parts.metadata.output = options.output;
     return parts;
 }
 
@@ -101,7 +122,12 @@ std::unique_ptr<Network> Network::load(const std::string &bytes, const NetworkOp
             break;
         case ModelFileKind::TorchScript: parts = load_torchscript_cached(bytes, options, cache); break;
         case ModelFileKind::Unknown:
-            fail(DI_ERR_MODEL, "not a model file: neither a .dimodel nor a TorchScript archive (zip)");
+            if (looks_like_onnx(bytes)) {
+                parts = load_onnx(bytes, options);
+                cache.note = "an ONNX model is not cached";
+                break;
+            }
+            fail(DI_ERR_MODEL, "not a model file: neither a .dimodel nor a TorchScript archive (zip) nor an ONNX model");
     }
     const int threads = options.threads > 0 ? options.threads : int(std::max(1u, std::thread::hardware_concurrency()));
     return std::unique_ptr<Network>(new Network(std::move(parts), threads, std::move(cache)));
