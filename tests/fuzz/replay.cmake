@@ -30,6 +30,12 @@ add_executable(fuzz_replay_c_api ${DI_FUZZ_DIR}/replay_main.cpp ${DI_FUZZ_DIR}/f
 target_link_libraries(fuzz_replay_c_api PRIVATE DigitInfer::digitinfer)
 add_test(NAME "fuzz replay: C API call sequences" COMMAND fuzz_replay_c_api ${DI_FUZZ_API_SEEDS} ${DI_FUZZ_API_REGRESSIONS})
 set(_di_api_replay_targets fuzz_replay_c_api)
+add_executable(fuzz_replay_onnx_model ${DI_FUZZ_DIR}/replay_main.cpp ${DI_FUZZ_DIR}/fuzz_onnx_model.cpp)
+target_link_libraries(fuzz_replay_onnx_model PRIVATE DigitInfer::digitinfer)
+add_test(NAME "fuzz replay: ONNX model seeds and regressions"
+  COMMAND fuzz_replay_onnx_model ${DI_FUZZ_ONNX_SEEDS} ${DI_FUZZ_ONNX_REGRESSIONS})
+list(APPEND _di_api_replays "fuzz replay: ONNX model seeds and regressions")
+list(APPEND _di_api_replay_targets fuzz_replay_onnx_model)
 if(DIGITINFER_WITH_TORCH)
   add_executable(fuzz_replay_torchscript_model ${DI_FUZZ_DIR}/replay_main.cpp ${DI_FUZZ_DIR}/fuzz_torchscript_model.cpp)
   target_link_libraries(fuzz_replay_torchscript_model PRIVATE DigitInfer::digitinfer)

@@ -23,3 +23,6 @@ set(DI_FUZZ_SERVER_REGRESSIONS ${DI_FUZZ_DIR}/regressions/server_request)
 file(GLOB DI_FUZZ_BAD_TORCHSCRIPT ${DI_FUZZ_DIR}/../data/bad/*.pt)
 set(DI_FUZZ_TORCHSCRIPT_SEEDS ${DI_FUZZ_DIR}/corpus/torchscript_model ${DI_FUZZ_BAD_TORCHSCRIPT})
 set(DI_FUZZ_TORCHSCRIPT_REGRESSIONS ${DI_FUZZ_DIR}/regressions/torchscript_model)
+# The ONNX importer: tiny exported models (make_onnx_seeds.py).
+set(DI_FUZZ_ONNX_SEEDS ${DI_FUZZ_DIR}/corpus/onnx_model)
+set(DI_FUZZ_ONNX_REGRESSIONS ${DI_FUZZ_DIR}/regressions/onnx_model)
