@@ -27,41 +27,43 @@ std::unique_ptr<engine::Engine> build_engine(const engine::Plan &plan, const Met
 
 namespace {
 
-NetworkParts load_dimodel(const std::string &bytes, const NetworkOptions &options) {
-    if (options.engine == DI_ENGINE_LIBTORCH || options.engine == DI_ENGINE_LIBTORCH_REFERENCE)
-        fail(DI_ERR_MODEL, "a .dimodel file runs on the native engine only");
-    NativeModel file = read_native_model(bytes);
+// A plan read from a file that only the native engine runs (`kind`: ".dimodel", "ONNX model").
+NetworkParts native_parts(Metadata metadata, engine::Plan plan, const NetworkOptions &options, const char *kind) {
     NetworkParts parts;
-    parts.metadata = std::move(file.metadata);
+    parts.metadata = std::move(metadata);
     parts.num_classes = int(parts.metadata.labels.size());
     try {
-        parts.native = build_engine(file.plan, parts.metadata, parts.num_classes);
+        parts.native = build_engine(plan, parts.metadata, parts.num_classes);
     } catch (const std::invalid_argument &e) {
         // Shapes that do not fit and budgets the engine will not spend: neither is corruption.
-        fail(DI_ERR_MODEL, std::string("the native engine cannot run this .dimodel: ") + e.what());
+        fail(DI_ERR_MODEL, std::string("the native engine cannot run this ") + kind + ": " + e.what());
     }
     if (options.output != DI_OUTPUT_AUTO) parts.metadata.output = options.output;
-    parts.plan = std::move(file.plan);
+    parts.plan = std::move(plan);
     return parts;
+}
+
+bool libtorch_asked(const NetworkOptions &options) {
+    return options.engine == DI_ENGINE_LIBTORCH || options.engine == DI_ENGINE_LIBTORCH_REFERENCE;
+}
+
+NetworkParts load_dimodel(const std::string &bytes, const NetworkOptions &options) {
+    if (libtorch_asked(options)) fail(DI_ERR_MODEL, "a .dimodel file runs on the native engine only");
+    NativeModel file = read_native_model(bytes);
+    return native_parts(std::move(file.metadata), std::move(file.plan), options, ".dimodel");
 }
 
 // An ONNX model (src/onnx): lowered to a plan at every load (no cache: no libtorch to save).
 NetworkParts load_onnx(const std::string &bytes, const NetworkOptions &options) {
-    if (options.engine == DI_ENGINE_LIBTORCH || options.engine == DI_ENGINE_LIBTORCH_REFERENCE)
-        fail(DI_ERR_MODEL, "an ONNX model runs on the native engine only");
+    if (libtorch_asked(options)) fail(DI_ERR_MODEL, "an ONNX model runs on the native engine only");
     OnnxModel file = read_onnx_model(bytes);
-    NetworkParts parts;
-    parts.metadata = std::move(file.metadata);
-    parts.num_classes = int(parts.metadata.labels.size());
+    engine::Plan plan;
     try {
-        engine::Plan plan = engine::simplify(file.plan);
-        parts.native = build_engine(plan, parts.metadata, parts.num_classes);
-        parts.plan = std::move(plan);
+        plan = engine::simplify(file.plan);
     } catch (const std::invalid_argument &e) {
         fail(DI_ERR_MODEL, std::string("the native engine cannot run this ONNX model: ") + e.what());
     }
-    if (options.output != DI_OUTPUT_AUTO) parts.metadata.output = options.output;
-    return parts;
+    return native_parts(std::move(file.metadata), std::move(plan), options, "ONNX model");
 }
 
 // A TorchScript archive through the compiled-model cache: a valid entry loads
