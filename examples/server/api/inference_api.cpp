@@ -48,12 +48,10 @@ std::string_view image_of(const http::Request &request, std::vector<http::Part> 
     return body;
 }
 
-void predictions(Context &context, http::Request &request, http::Respond respond) {
-    request.exchange->endpoint = "predictions";
-    if (request.raw.method() != verb::post && request.raw.method() != verb::put) throw method_not_allowed();
-    if (request.segments.size() < 2 || request.segments.size() > 3) throw resource_not_found();
-    auto model = find_model(context, request, request.segments[1],
-                            request.segments.size() == 3 ? request.segments[2] : "");
+// The image in the request body (raw or multipart) by `model`: the digit as text, ?topk=K as
+// TorchServe's image classifier, or the full JSON (?format=json, Accept: application/json).
+void predict_image(Context &context, http::Request &request, http::Respond respond,
+                   std::shared_ptr<models::ServedModel> model) {
     const size_t top_k = size_t(int_param(request, "topk", 0, 1, model->info.num_classes));  // 0: absent
     const bool json = wants_json(request);
 
@@ -76,6 +74,26 @@ void predictions(Context &context, http::Request &request, http::Respond respond
         }
         return text_response(status::ok, labels[size_t(p.digit)]);
     });
+}
+
+void predictions(Context &context, http::Request &request, http::Respond respond) {
+    request.exchange->endpoint = "predictions";
+    if (request.raw.method() != verb::post && request.raw.method() != verb::put) throw method_not_allowed();
+    if (request.segments.size() < 2 || request.segments.size() > 3) throw resource_not_found();
+    auto model = find_model(context, request, request.segments[1],
+                            request.segments.size() == 3 ? request.segments[2] : "");
+    predict_image(context, request, std::move(respond), std::move(model));
+}
+
+// SageMaker's bring-your-own-container contract: POST /invocations with the image as the body is a
+// prediction by the first model, answered as /predictions answers (Accept: application/json: JSON).
+void invocations(Context &context, http::Request &request, http::Respond respond) {
+    request.exchange->endpoint = "invocations";
+    if (request.raw.method() != verb::post) throw method_not_allowed();
+    const std::string name = context.registry.first_name();
+    if (name.empty()) throw service_unavailable("no model is loaded");
+    auto model = find_model(context, request, name, "");
+    predict_image(context, request, std::move(respond), std::move(model));
 }
 
 // Flask (SPEC §4): multipart "data" (float32 tensor bytes) + "metadata" ({"dims": [1, 28, 28]}).
@@ -149,6 +167,7 @@ http::Handler inference_handler(Context &context) {
         if (context.auth && !health) context.auth->check(request, auth::KeyKind::inference);
         if (s[0] == "predictions") return predictions(context, request, std::move(respond));
         if (s[0] == "test" && s.size() == 1) return flask_test(context, request, std::move(respond));
+        if (s[0] == "invocations" && s.size() == 1) return invocations(context, request, std::move(respond));
         if (s[0] == "v2") return handle_oip(context, request, std::move(respond));
         request.exchange->endpoint = "not_found";
         throw resource_not_found();

@@ -48,6 +48,9 @@ bool is_true(const std::string &value) { return value == "true" || value == "TRU
 
 void add_server_options(CLI::App &app, ServerOptions &o) {
     common::add_model_options(app, o.model);
+    app.add_option("command", o.command,
+                   "'serve', as SageMaker starts a container (docker run IMAGE serve): accepted, changes nothing")
+        ->check(CLI::IsMember({"serve"}));
     app.add_option("--ts-config,--config", o.config_file,
                    "A TorchServe-style config.properties; command-line flags win over it")
         ->check(CLI::ExistingFile);
@@ -128,7 +131,8 @@ void add_server_options(CLI::App &app, ServerOptions &o) {
     app.footer(
         "Environment: PORT sets the inference port on all interfaces (0.0.0.0) when no inference address\n"
         "is given (Cloud Run style); DIGITINFER_MODEL is the default model.\n"
-        "Ports: inference 8080 (POST /predictions/{model}, POST /test, /v2/..., GET /ping, GET /),\n"
+        "Ports: inference 8080 (POST /predictions/{model}, POST /test, /v2/..., GET /ping, GET /,\n"
+        "POST /invocations: SageMaker's, the first model),\n"
         "management 8081 (/models), metrics 8082 (/metrics). See docs/serving.md.");
 }
 

@@ -17,6 +17,7 @@ namespace server::options {
 struct ServerOptions {
     common::ModelOptions model;  ///< --model, --threads, --engine, --output-kind, --max-pixels, ...
     std::string config_file;
+    std::string command;  ///< "serve" or empty: what SageMaker passes (`docker run IMAGE serve`)
     std::string model_store;
     std::vector<std::string> models;  ///< "all", "NAME=FILE" or "FILE"
     std::vector<std::string> allowed_model_dirs;
