@@ -437,11 +437,11 @@ void ChainRunner::run_split_image(const float *x, float *out, int threads) const
     const int np0 = dops.empty() ? 0 : dops[0].Np;
     float *partials = tls_partials.reserve(std::size_t(threads) * np0 + 1);
     const int rows = sops.back().out_h;
-    const int used = threads;  // bands: one per thread (the caller runs any a worker does not take)
-    parallel_for(std::size_t(used), threads, [&](std::size_t band) {
+    // A band per thread (the caller runs any band no worker takes).
+    parallel_for(std::size_t(threads), threads, [&](std::size_t band) {
         const int t = int(band);
         float *mine = thread_scratch().reserve(total);  // on the caller: the same buffer again
-        const int rb = int(std::int64_t(rows) * t / used), re = int(std::int64_t(rows) * (t + 1) / used);
+        const int rb = int(std::int64_t(rows) * t / threads), re = int(std::int64_t(rows) * (t + 1) / threads);
         spatial(x, mine, feat, rb, re, dops.empty() ? nullptr : partials + std::size_t(t) * np0, t == 0, false);
     });
     if (dops.empty()) {
@@ -452,7 +452,7 @@ void ChainRunner::run_split_image(const float *x, float *out, int threads) const
     float *sum = scratch + off_da;
     for (int j = 0; j < op.Np; ++j) {
         float s = partials[j];
-        for (int t = 1; t < used; ++t) s += partials[std::size_t(t) * op.Np + j];
+        for (int t = 1; t < threads; ++t) s += partials[std::size_t(t) * op.Np + j];
         sum[j] = op.relu ? (s > 0.0f ? s : (s == s ? 0.0f : s)) : s;
     }
     if (dops.size() == 1)

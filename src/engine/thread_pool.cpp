@@ -86,8 +86,8 @@ struct Job {
 // for them either.
 class Pool {
 public:
-    // Offers the job to up to `helpers` idle workers; returns how many took it.
-    std::size_t offer(const std::shared_ptr<Job> &job, std::size_t helpers) {
+    // Offers the job to up to `helpers` idle workers.
+    void offer(const std::shared_ptr<Job> &job, std::size_t helpers) {
         std::lock_guard<std::mutex> lock(mutex_);
         while (workers_ < helpers && start_worker()) {  // grow to what is asked for, once
             ++workers_;
@@ -99,7 +99,6 @@ public:
         queued_.store(queue_.size(), std::memory_order_relaxed);
         if (n == 1) wake_.notify_one();
         else if (n > 1) wake_.notify_all();
-        return n;
     }
 
 private:

@@ -25,35 +25,24 @@ set_tests_properties("fuzz replay: decode seeds and regressions" "fuzz replay: n
 
 # The targets that go through the public API (tests/fuzz/CMakeLists.txt says what each does).
 # They read their seed models and images from the source tree.
-set(_di_api_replays "fuzz replay: C API call sequences")
-add_executable(fuzz_replay_c_api ${DI_FUZZ_DIR}/replay_main.cpp ${DI_FUZZ_DIR}/fuzz_c_api.cpp)
-target_link_libraries(fuzz_replay_c_api PRIVATE DigitInfer::digitinfer)
-add_test(NAME "fuzz replay: C API call sequences" COMMAND fuzz_replay_c_api ${DI_FUZZ_API_SEEDS} ${DI_FUZZ_API_REGRESSIONS})
-set(_di_api_replay_targets fuzz_replay_c_api)
-add_executable(fuzz_replay_onnx_model ${DI_FUZZ_DIR}/replay_main.cpp ${DI_FUZZ_DIR}/fuzz_onnx_model.cpp)
-target_link_libraries(fuzz_replay_onnx_model PRIVATE DigitInfer::digitinfer)
-add_test(NAME "fuzz replay: ONNX model seeds and regressions"
-  COMMAND fuzz_replay_onnx_model ${DI_FUZZ_ONNX_SEEDS} ${DI_FUZZ_ONNX_REGRESSIONS})
-list(APPEND _di_api_replays "fuzz replay: ONNX model seeds and regressions")
-list(APPEND _di_api_replay_targets fuzz_replay_onnx_model)
+# di_api_replay(NAME LIBRARY TEST INPUTS...): fuzz_replay_NAME runs fuzz_NAME.cpp once on every input.
+function(di_api_replay name library test)
+  add_executable(fuzz_replay_${name} ${DI_FUZZ_DIR}/replay_main.cpp ${DI_FUZZ_DIR}/fuzz_${name}.cpp)
+  target_link_libraries(fuzz_replay_${name} PRIVATE ${library})
+  target_compile_options(fuzz_replay_${name} PRIVATE -Wall -Wextra)
+  target_compile_definitions(fuzz_replay_${name} PRIVATE DI_FUZZ_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+  add_test(NAME "${test}" COMMAND fuzz_replay_${name} ${ARGN})
+  set_tests_properties("${test}" PROPERTIES LABELS replay PASS_REGULAR_EXPRESSION "replayed [0-9]+ inputs")
+endfunction()
+di_api_replay(c_api DigitInfer::digitinfer "fuzz replay: C API call sequences"
+  ${DI_FUZZ_API_SEEDS} ${DI_FUZZ_API_REGRESSIONS})
+di_api_replay(onnx_model DigitInfer::digitinfer "fuzz replay: ONNX model seeds and regressions"
+  ${DI_FUZZ_ONNX_SEEDS} ${DI_FUZZ_ONNX_REGRESSIONS})
 if(DIGITINFER_WITH_TORCH)
-  add_executable(fuzz_replay_torchscript_model ${DI_FUZZ_DIR}/replay_main.cpp ${DI_FUZZ_DIR}/fuzz_torchscript_model.cpp)
-  target_link_libraries(fuzz_replay_torchscript_model PRIVATE DigitInfer::digitinfer)
-  add_test(NAME "fuzz replay: TorchScript model seeds and regressions"
-    COMMAND fuzz_replay_torchscript_model ${DI_FUZZ_TORCHSCRIPT_SEEDS} ${DI_FUZZ_TORCHSCRIPT_REGRESSIONS})
-  list(APPEND _di_api_replays "fuzz replay: TorchScript model seeds and regressions")
-  list(APPEND _di_api_replay_targets fuzz_replay_torchscript_model)
+  di_api_replay(torchscript_model DigitInfer::digitinfer "fuzz replay: TorchScript model seeds and regressions"
+    ${DI_FUZZ_TORCHSCRIPT_SEEDS} ${DI_FUZZ_TORCHSCRIPT_REGRESSIONS})
 endif()
 if(TARGET digitinfer_server_lib)
-  add_executable(fuzz_replay_server_request ${DI_FUZZ_DIR}/replay_main.cpp ${DI_FUZZ_DIR}/fuzz_server_request.cpp)
-  target_link_libraries(fuzz_replay_server_request PRIVATE digitinfer_server_lib)
-  add_test(NAME "fuzz replay: server request seeds and regressions"
-    COMMAND fuzz_replay_server_request ${DI_FUZZ_SERVER_SEEDS} ${DI_FUZZ_SERVER_REGRESSIONS})
-  list(APPEND _di_api_replays "fuzz replay: server request seeds and regressions")
-  list(APPEND _di_api_replay_targets fuzz_replay_server_request)
+  di_api_replay(server_request digitinfer_server_lib "fuzz replay: server request seeds and regressions"
+    ${DI_FUZZ_SERVER_SEEDS} ${DI_FUZZ_SERVER_REGRESSIONS})
 endif()
-foreach(_target IN LISTS _di_api_replay_targets)
-  target_compile_options(${_target} PRIVATE -Wall -Wextra)
-  target_compile_definitions(${_target} PRIVATE DI_FUZZ_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
-endforeach()
-set_tests_properties(${_di_api_replays} PROPERTIES LABELS replay PASS_REGULAR_EXPRESSION "replayed [0-9]+ inputs")

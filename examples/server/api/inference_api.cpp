@@ -85,14 +85,19 @@ void predictions(Context &context, http::Request &request, http::Respond respond
     predict_image(context, request, std::move(respond), std::move(model));
 }
 
+// The first model loaded: the one the endpoints without a model name in their path use.
+std::shared_ptr<models::ServedModel> first_model(Context &context, http::Request &request) {
+    const std::string name = context.registry.first_name();
+    if (name.empty()) throw service_unavailable("no model is loaded");
+    return find_model(context, request, name, "");
+}
+
 // SageMaker's bring-your-own-container contract: POST /invocations with the image as the body is a
 // prediction by the first model, answered as /predictions answers (Accept: application/json: JSON).
 void invocations(Context &context, http::Request &request, http::Respond respond) {
     request.exchange->endpoint = "invocations";
     if (request.raw.method() != verb::post) throw method_not_allowed();
-    const std::string name = context.registry.first_name();
-    if (name.empty()) throw service_unavailable("no model is loaded");
-    auto model = find_model(context, request, name, "");
+    auto model = first_model(context, request);
     predict_image(context, request, std::move(respond), std::move(model));
 }
 
@@ -100,9 +105,7 @@ void invocations(Context &context, http::Request &request, http::Respond respond
 void flask_test(Context &context, http::Request &request, http::Respond respond) {
     request.exchange->endpoint = "test";
     if (request.raw.method() != verb::post) throw method_not_allowed();
-    const std::string name = context.registry.first_name();
-    if (name.empty()) throw service_unavailable("no model is loaded");
-    auto model = find_model(context, request, name, "");
+    auto model = first_model(context, request);
     const auto boundary = http::multipart_boundary(request.raw[field::content_type]);
     if (!boundary) throw bad_request("POST /test needs a multipart/form-data body with parts 'data' and 'metadata'");
     const std::vector<http::Part> parts = form_parts(request, *boundary);
