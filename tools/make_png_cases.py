@@ -4,7 +4,7 @@
     /usr/bin/python3 tools/make_png_cases.py              # small cases -> tests/data/pillow-corpus/png/
     /usr/bin/python3 tools/make_png_cases.py --bombs DIR  # the large decode-budget inputs -> DIR
 
-The small cases (each under 20 KB, committed) are odd chunk layouts, palettes, CRCs and zlib streams;
+The small cases (each under 80 KB, committed) are odd chunk layouts, palettes, CRCs and zlib streams;
 tools/pillow_corpus.py --write records what Pillow makes of each (accepted with its 28x28, or
 refused) and tests/test_pillow_corpus.cpp holds the library to it. The bombs (written at test
 time, tests/test_decode_budgets_png.cpp; timed by bench/decode_budgets/measure.py png) are files whose
@@ -64,8 +64,35 @@ def actl(frames):
     return chunk(b"acTL", struct.pack(">II", frames, 0))
 
 
-def fctl(sequence, width=28, height=28):
-    return chunk(b"fcTL", struct.pack(">IIIIIHHBB", sequence, width, height, 0, 0, 1, 10, 0, 0))
+def fctl(sequence, width=28, height=28, x=0, y=0):
+    return chunk(b"fcTL", struct.pack(">IIIIIHHBB", sequence, width, height, x, y, 1, 10, 0, 0))
+
+
+def fdat(sequence, data):
+    return chunk(b"fdAT", struct.pack(">I", sequence) + data)
+
+
+def cut_before_last_row(stream, row_bytes):
+    """The longest prefix of a zlib stream that inflates to all of its rows at once but not
+    when zlib is asked for one row per call and called only while input is left (ZipDecode)."""
+    full = len(zlib.decompressobj().decompress(stream))
+    for cut in range(1, 16):
+        z, data, out = zlib.decompressobj(), stream[:-cut], 0
+        while data:
+            out += len(z.decompress(data, row_bytes - out % row_bytes))
+            data = z.unconsumed_tail
+        if len(zlib.decompressobj().decompress(stream[:-cut])) == full and out < full:
+            return stream[:-cut]
+    raise SystemExit("no such cut")
+
+
+def ztxt(key, text, method=0):
+    return chunk(b"zTXt", key + b"\0" + bytes([method]) + zlib.compress(text, 9))
+
+
+def itxt(key, text, compressed=1, lang=b"en", translated=b""):
+    value = zlib.compress(text, 9) if compressed else text
+    return chunk(b"iTXt", key + b"\0" + bytes([compressed, 0]) + lang + b"\0" + translated + b"\0" + value)
 
 
 def small_cases():
@@ -81,6 +108,9 @@ def small_cases():
     # A stream whose final block ends after 20 whole rows (Pillow keeps the rest black).
     short_rows = zlib.compress(GRAY28[:20 * 29], 9)
     short_mid = zlib.compress(GRAY28[:20 * 29 + 7], 9)
+    frame10x8 = zlib.compress(rows(10, 8, lambda x, y: bytes([200 - 9 * x - 3 * y])))
+    zrgb = zlib.compress(rows(28, 28, lambda x, y: bytes([x * 9, y * 9, 100])))
+    zrgba = zlib.compress(rows(28, 28, lambda x, y: bytes([x * 9, y * 9, 100, 255])))
     cases = {
         # Palettes
         "plte-short-index-past-end.png": png(pal, plte(4), chunk(b"IDAT", zi)),
@@ -143,6 +173,53 @@ def small_cases():
                                                        end=False)[:-20],
         "apng-actl-short.png": png(head, chunk(b"acTL", b"\0\0\0\2"), chunk(b"IDAT", z)),
         "apng-actl-short-after-idat.png": png(head, chunk(b"IDAT", z), chunk(b"acTL", b"\0\0\0\2")),
+        "apng-fctl-first-sequence-1.png": png(head, actl(1), fctl(1), chunk(b"IDAT", z)),
+        "apng-fctl-frame-outside.png": png(head, actl(1), fctl(0, 20, 20, 10, 0), chunk(b"IDAT", z)),
+        "apng-fctl-short.png": png(head, actl(1), chunk(b"fcTL", bytes(25)), chunk(b"IDAT", z)),
+        "apng-fctl-before-ihdr.png": png(fctl(0, 0, 0), head, chunk(b"IDAT", z)),
+        # The image data fills the fcTL's frame (Pillow's bbox); 0 wide at x 0 means the whole image.
+        "apng-fctl-smaller-frame.png": png(head, actl(1), fctl(0, 10, 8, 3, 4), chunk(b"IDAT", frame10x8)),
+        "fctl-smaller-frame-without-actl.png": png(head, fctl(0, 10, 8, 3, 4), chunk(b"IDAT", frame10x8)),
+        "apng-fctl-empty-frame-at-0.png": png(head, actl(1), fctl(0, 0, 0, 0, 0), chunk(b"IDAT", z)),
+        "apng-fctl-empty-frame-at-2.png": png(head, actl(1), fctl(0, 0, 5, 2, 0), chunk(b"IDAT", z)),
+        "fctl-after-idat-bad-sequence.png": png(head, chunk(b"IDAT", z), fctl(5)),
+        # fdAT before any IDAT starts the image data; after an IDAT, fdAT and DDAT continue it.
+        "apng-fdat-first.png": png(head, actl(1), fctl(0), fdat(1, z)),
+        "apng-fdat-without-fctl.png": png(head, actl(1), fdat(0, z)),
+        "idat-continued-by-fdat.png": png(head, fctl(0), chunk(b"IDAT", z[:half]), fdat(1, z[half:])),
+        "idat-continued-by-fdat-bad-sequence.png": png(head, fctl(0), chunk(b"IDAT", z[:half]), fdat(7, z[half:])),
+        "idat-continued-by-ddat.png": png(head, chunk(b"IDAT", z[:half]), chunk(b"DDAT", z[half:])),
+        "zlib-cut-before-last-row.png": png(head, chunk(b"IDAT", cut_before_last_row(z, 29))),
+        # Ancillary chunks, as Pillow's handlers read them (before and after the image data).
+        "anc-trns-short-gray.png": png(head, chunk(b"tRNS", b"\1"), chunk(b"IDAT", z)),
+        "anc-trns-short-rgb.png": png(ihdr(28, 28, 8, 2), chunk(b"tRNS", b"\0\1\0\2"), chunk(b"IDAT", zrgb)),
+        "anc-trns-empty-palette.png": png(pal, plte(256), chunk(b"tRNS", b""), chunk(b"IDAT", zi)),
+        "anc-trns-short-rgba.png": png(ihdr(28, 28, 8, 6), chunk(b"tRNS", b"\1"), chunk(b"IDAT", zrgba)),
+        "anc-gama-short.png": png(head, chunk(b"gAMA", b"\0\1\2"), chunk(b"IDAT", z)),
+        "anc-chrm-30-bytes.png": png(head, chunk(b"cHRM", bytes(30)), chunk(b"IDAT", z)),
+        "anc-chrm-16-bytes.png": png(head, chunk(b"cHRM", bytes(16)), chunk(b"IDAT", z)),
+        "anc-srgb-empty.png": png(head, chunk(b"sRGB"), chunk(b"IDAT", z)),
+        "anc-phys-short.png": png(head, chunk(b"pHYs", bytes(8)), chunk(b"IDAT", z)),
+        "anc-phys-short-after-idat.png": png(head, chunk(b"IDAT", z), chunk(b"pHYs", bytes(8))),
+        "anc-gama-short-after-apng-frame.png": png(head, actl(2), chunk(b"IDAT", z), fctl(0),
+                                                   chunk(b"gAMA", b"\0")),
+        "anc-iccp-method-byte-1.png": png(head, chunk(b"iCCP", b"icc\0\1" + zlib.compress(bytes(100))), chunk(b"IDAT", z)),
+        "anc-iccp-no-nul-last-byte-1.png": png(head, chunk(b"iCCP", b"icc\1"), chunk(b"IDAT", z)),
+        "anc-iccp-empty.png": png(head, chunk(b"iCCP"), chunk(b"IDAT", z)),
+        "anc-iccp-over-1mib.png": png(head, chunk(b"iCCP", b"icc\0\0" + zlib.compress(bytes(1 << 20 | 1), 9)), chunk(b"IDAT", z)),
+        "anc-iccp-exactly-1mib.png": png(head, chunk(b"iCCP", b"icc\0\0" + zlib.compress(bytes(1 << 20), 9)), chunk(b"IDAT", z)),
+        "anc-iccp-corrupt-zlib.png": png(head, chunk(b"iCCP", b"icc\0\0\xff\xff\xff"), chunk(b"IDAT", z)),
+        "anc-ztxt-method-1.png": png(head, ztxt(b"k", b"text", method=1), chunk(b"IDAT", z)),
+        "anc-ztxt-over-1mib.png": png(head, ztxt(b"k", bytes(1 << 20 | 1)), chunk(b"IDAT", z)),
+        "anc-ztxt-over-1mib-after-idat.png": png(head, chunk(b"IDAT", z), ztxt(b"k", bytes(1 << 20 | 1))),
+        "anc-ztxt-text-memory-over-64mib.png": png(head, *[ztxt(b"k%d" % i, bytes(1 << 20)) for i in range(65)],
+                                                   chunk(b"IDAT", z)),
+        "anc-ztxt-text-memory-64mib.png": png(head, *[ztxt(b"k%d" % i, bytes(1 << 20)) for i in range(64)],
+                                              chunk(b"IDAT", z)),
+        "anc-itxt-over-1mib.png": png(head, itxt(b"k", bytes(1 << 20 | 1)), chunk(b"IDAT", z)),
+        "anc-itxt-over-1mib-bad-utf8-lang.png": png(head, itxt(b"k", bytes(1 << 20 | 1), lang=b"\xff"), chunk(b"IDAT", z)),
+        "anc-itxt-method-1-over-1mib.png": png(head, chunk(b"iTXt", b"k\0\1\1en\0\0" + zlib.compress(bytes(1 << 21))),
+                                               chunk(b"IDAT", z)),
         # A tall 1-bit image: the resize's reduction factor is 71,429 (Pillow's weights are tiny integers).
         "tall-1bit-1x2000000.png": png(ihdr(1, 2000000, 1, 0), chunk(b"IDAT", zlib.compress(
             b"".join(b"\0\x80" if (y // 40000) % 3 else b"\0\0" for y in range(2000000)), 9))),
@@ -202,8 +279,8 @@ def main():
         return 0
     OUT.mkdir(parents=True, exist_ok=True)
     for name, data in small_cases().items():
-        if len(data) >= 20 * 1024:
-            raise SystemExit(f"{name}: {len(data)} bytes; corpus files stay under 20 KB")
+        if len(data) >= 80 * 1024:
+            raise SystemExit(f"{name}: {len(data)} bytes; corpus files stay under 80 KB")
         (OUT / name).write_bytes(data)
     print(f"wrote {len(small_cases())} files to {OUT.relative_to(ROOT)}")
     return 0
