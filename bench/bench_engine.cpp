@@ -1,5 +1,5 @@
-// Native engine forward-pass benchmarks on the SPEC §3 ConvNet shape (random
-// weights: the speed does not depend on the values).
+// Native engine forward-pass benchmarks on the SPEC §3 ConvNet (models/convnet.dimodel;
+// random inputs: the speed does not depend on the values).
 //
 //   forward/<isa>/batch:<n>/threads:<t>
 //
@@ -11,12 +11,15 @@
 
 #include <cmath>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "engine/engine.hpp"
+#include "format/dimodel.hpp"
 
 using namespace digitinfer::engine;
 
@@ -29,27 +32,11 @@ std::vector<float> random_values(std::size_t n, float scale, std::mt19937 &gen) 
     return v;
 }
 
-Plan spec_convnet() {
-    std::mt19937 gen(42);
-    auto conv = [&](int in, int out) {
-        Conv2d c;
-        c.in_channels = in, c.out_channels = out, c.kernel_h = c.kernel_w = 3, c.relu = true;
-        c.weight = random_values(std::size_t(out) * in * 9, 1.0f / std::sqrt(in * 9.0f), gen);
-        c.bias = random_values(std::size_t(out), 0.1f, gen);
-        return c;
-    };
-    auto linear = [&](int in, int out, bool relu) {
-        Linear l;
-        l.in_features = in, l.out_features = out, l.relu = relu;
-        l.weight = random_values(std::size_t(out) * in, 1.0f / std::sqrt(float(in)), gen);
-        l.bias = random_values(std::size_t(out), 0.1f, gen);
-        return l;
-    };
-    Plan p;
-    p.channels = 1, p.height = 28, p.width = 28;
-    p.layers = {conv(1, 16), conv(16, 32), MaxPool2d{2}, linear(32 * 12 * 12, 64, true), linear(64, 10, false)};
-    p.output = Activation::LogSoftmax;
-    return p;
+// The default model's plan: the SPEC ConvNet with its trained weights.
+Plan convnet() {
+    std::ifstream in(DIGITINFER_SOURCE_DIR "/models/convnet.dimodel", std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return digitinfer::core::read_native_model(bytes).plan;
 }
 
 void forward(benchmark::State &state, const Engine *engine, int batch, int threads) {
@@ -73,7 +60,7 @@ void forward(benchmark::State &state, const Engine *engine, int batch, int threa
 }  // namespace
 
 int main(int argc, char **argv) {
-    const Plan plan = spec_convnet();
+    const Plan plan = convnet();
     std::vector<std::unique_ptr<Engine>> engines;
     for (Isa isa : {Isa::Avx512, Isa::Avx2, Isa::Scalar}) {
         if (int(isa) > int(best_supported_isa())) continue;

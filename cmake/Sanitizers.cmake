@@ -57,17 +57,9 @@ endif()
 #   does not export its own (c10::DynamicType's, for one): an instrumented libtorch plugin
 #   would not load ("undefined symbol: _ZTIN3c1011DynamicTypeE"). The plugin is built without
 #   that one check; every other UBSan check stays.
-# - TSan: a target_clones function (src/image/grayscale.cpp's luma_rows) is chosen by an ifunc
-#   resolver that the dynamic loader runs while relocating libdigitinfer, before the TSan runtime
-#   is initialized; an instrumented resolver crashes there. That file is built without TSan: it
-#   touches only the buffers its caller hands it, so no race can hide in it.
 function(_digitinfer_sanitizer_exemptions)
   if("undefined" IN_LIST DIGITINFER_SANITIZE AND TARGET digitinfer_torch)
     target_compile_options(digitinfer_torch PRIVATE -fno-sanitize=vptr)
-  endif()
-  if("thread" IN_LIST DIGITINFER_SANITIZE AND TARGET digitinfer_image)
-    set_property(SOURCE ${PROJECT_SOURCE_DIR}/src/image/grayscale.cpp TARGET_DIRECTORY digitinfer_image
-      APPEND PROPERTY COMPILE_OPTIONS -fno-sanitize=thread)
   endif()
 endfunction()
 if(DIGITINFER_SANITIZE)

@@ -30,7 +30,7 @@ std::size_t Pipeline::tensor_size() const { return image_size() * std::size_t(me
 void Pipeline::preprocess(const di_encoded_image &encoded, uint8_t *image) const {
     if (!encoded.data) fail(DI_ERR_INVALID_ARGUMENT, "image data is NULL");
     if (encoded.size == 0) fail(DI_ERR_DECODE, "cannot decode image: no bytes");
-    GrayImage gray = to_grayscale(decode_image(static_cast<const uint8_t *>(encoded.data), encoded.size, limits_));
+    GrayImage gray = decode_gray(static_cast<const uint8_t *>(encoded.data), encoded.size, limits_);
     resize_bilinear_antialiased(gray.pixels.data(), gray.width, gray.height, std::size_t(gray.width), image,
                                 metadata().width, metadata().height);
 }

@@ -7,6 +7,7 @@
 
 #include "common/failure.hpp"
 #include "image/formats.hpp"
+#include "image/grayscale.hpp"
 
 namespace digitinfer::core {
 namespace {
@@ -40,11 +41,27 @@ void decode_failure(const char *what) {
     fail(DI_ERR_DECODE, std::string("cannot decode image: ") + (what && *what ? what : "corrupt data"));
 }
 
-Image decode_image(const uint8_t *data, std::size_t size, const DecodeLimits &limits) {
+namespace {
+
+void check_size(std::size_t size, const DecodeLimits &limits) {
     if (size == 0) fail(DI_ERR_DECODE, "cannot decode image: no bytes");
     if (size > limits.max_encoded_bytes)
         fail(DI_ERR_DECODE, "cannot decode image: " + std::to_string(size) + " bytes exceed the limit of " +
                                 std::to_string(limits.max_encoded_bytes));
+}
+
+}  // namespace
+
+GrayImage decode_gray(const uint8_t *data, std::size_t size, const DecodeLimits &limits) {
+    check_size(size, limits);
+    if (looks_like_jpeg(data, size)) return decode_jpeg_gray(data, size, limits);
+    if (has_png_signature(data, size)) return decode_png_gray(data, size, limits.max_pixels);
+    if (looks_like_gif(data, size)) return decode_gif(data, size, limits.max_pixels);
+    return to_grayscale(decode_image(data, size, limits));
+}
+
+Image decode_image(const uint8_t *data, std::size_t size, const DecodeLimits &limits) {
+    check_size(size, limits);
     if (looks_like_jpeg(data, size)) return decode_jpeg(data, size, limits);
     if (has_png_signature(data, size)) return decode_png(data, size, limits.max_pixels);
     if (looks_like_gif(data, size)) {

@@ -19,10 +19,14 @@ inline uint32_t le16(const uint8_t *p) { return uint32_t(p[0]) | uint32_t(p[1]) 
 // PNG (png.cpp): zlib, streamed, with our own unfiltering (png_rows.cpp), as Pillow reads it.
 bool has_png_signature(const uint8_t *data, std::size_t size);
 Image decode_png(const uint8_t *data, std::size_t size, std::size_t max_pixels);
+// The same pixels converted as convert("L") converts them, row by row (no colour image).
+GrayImage decode_png_gray(const uint8_t *data, std::size_t size, std::size_t max_pixels);
 
 // JPEG (jpeg.cpp): libjpeg-turbo with Pillow's settings and decisions, within the pixel and scan limits.
 bool looks_like_jpeg(const uint8_t *data, std::size_t size);
 Image decode_jpeg(const uint8_t *data, std::size_t size, const DecodeLimits &limits);
+// Gray and RGB files straight to gray, a few rows at a time, as convert("L") converts them.
+GrayImage decode_jpeg_gray(const uint8_t *data, std::size_t size, const DecodeLimits &limits);
 // The number of scans (SOS markers) libjpeg would read, counted by a walk over the markers
 // without decoding; it stops counting past stop_after (jpeg_scans.cpp).
 std::size_t count_jpeg_scans(const uint8_t *data, std::size_t size, std::size_t stop_after);

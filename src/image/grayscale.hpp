@@ -10,4 +10,9 @@ namespace digitinfer::core {
 // CMYK goes through Pillow's cmyk2rgb first, as convert("L") does.
 GrayImage to_grayscale(Image image);
 
+// One row of `count` pixels of 1 (L), 2 (LA), 3 (RGB) or 4 (RGBA) channels -> L, as above:
+// for the decoders that convert rows as they decode them (no colour image in memory). RGB and
+// RGBA run in AVX2 where the CPU has it (the same integer sums); `simd` false keeps it scalar.
+void gray_row(const uint8_t *in, std::size_t count, int channels, uint8_t *out, bool simd = true);
+
 }  // namespace digitinfer::core

@@ -19,6 +19,7 @@
 
 #include "common/failure.hpp"
 #include "image/formats.hpp"
+#include "image/grayscale.hpp"
 
 namespace digitinfer::core {
 namespace {
@@ -75,11 +76,14 @@ bool looks_like_jpeg(const uint8_t *data, std::size_t size) {
     return size >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF;
 }
 
-Image decode_jpeg(const uint8_t *data, std::size_t size, const DecodeLimits &limits) {
+namespace {
+
+// Decodes into `img`, or, when `gray` is given and the file is gray or RGB, straight into
+// `gray`: a few rows at a time through `img` (as a row buffer), converted as convert("L") does.
+void decode_jpeg_into(const uint8_t *data, std::size_t size, const DecodeLimits &limits, Image &img, GrayImage *gray) {
     ErrorManager err;
     ScanLimit progress{{}, limits.max_jpeg_scans};
     Decompressor d;
-    Image img;
     j_decompress_ptr cinfo = &d.cinfo;
     cinfo->err = jpeg_std_error(&err.pub);
     err.pub.error_exit = on_error;
@@ -114,10 +118,26 @@ Image decode_jpeg(const uint8_t *data, std::size_t size, const DecodeLimits &lim
     img.height = int(h);
     img.channels = cinfo->output_components;
     const std::size_t row = w * std::size_t(img.channels);
-    img.pixels.resize(row * h);
-    while (cinfo->output_scanline < cinfo->output_height) {
-        JSAMPROW rows[1] = {img.pixels.data() + row * cinfo->output_scanline};
-        jpeg_read_scanlines(cinfo, rows, 1);
+    if (gray && !img.cmyk) {
+        constexpr std::size_t kRows = 16;
+        gray->width = img.width;
+        gray->height = img.height;
+        gray->pixels.resize(w * h);
+        img.pixels.resize(row * kRows);
+        JSAMPROW rows[kRows];
+        for (std::size_t i = 0; i < kRows; ++i) rows[i] = img.pixels.data() + row * i;
+        while (cinfo->output_scanline < cinfo->output_height) {
+            const std::size_t y = cinfo->output_scanline;
+            const std::size_t got = jpeg_read_scanlines(cinfo, rows, JDIMENSION(kRows));
+            for (std::size_t i = 0; i < got; ++i) gray_row(rows[i], w, img.channels, &gray->pixels[(y + i) * w]);
+        }
+        img.pixels.clear();
+    } else {
+        img.pixels.resize(row * h);
+        while (cinfo->output_scanline < cinfo->output_height) {
+            JSAMPROW rows[1] = {img.pixels.data() + row * cinfo->output_scanline};
+            jpeg_read_scanlines(cinfo, rows, 1);
+        }
     }
     if (err.ran_out_of_data) fail(DI_ERR_DECODE, "cannot decode JPEG: file truncated (image data missing)");
     jpeg_finish_decompress(cinfo);  // may run out of data looking for EOI: Pillow accepts that too
@@ -125,7 +145,21 @@ Image decode_jpeg(const uint8_t *data, std::size_t size, const DecodeLimits &lim
     // storage, which libjpeg hands over as stored.
     if (img.cmyk)
         for (uint8_t &v : img.pixels) v = uint8_t(255 - v);
+}
+
+}  // namespace
+
+Image decode_jpeg(const uint8_t *data, std::size_t size, const DecodeLimits &limits) {
+    Image img;
+    decode_jpeg_into(data, size, limits, img, nullptr);
     return img;
+}
+
+GrayImage decode_jpeg_gray(const uint8_t *data, std::size_t size, const DecodeLimits &limits) {
+    Image img;
+    GrayImage gray;
+    decode_jpeg_into(data, size, limits, img, &gray);
+    return gray.pixels.empty() ? to_grayscale(std::move(img)) : gray;  // CMYK: through the colour image
 }
 
 }  // namespace digitinfer::core

@@ -32,6 +32,7 @@
 
 #include "common/failure.hpp"
 #include "image/formats.hpp"
+#include "image/grayscale.hpp"
 #include "image/png_chunks.hpp"
 #include "image/png_rows.hpp"
 
@@ -182,29 +183,45 @@ uint32_t pass_size(uint32_t full, uint32_t start, uint32_t step) { return full >
 
 // The sequence of scanlines (filter byte + row) of every pass of the frame the image data
 // fills (Pillow's tile: usually the whole image), each unfiltered against the previous one and
-// unpacked into its place in the image.
+// stored in its place in the image: unpacked into the colour image, or (non-interlaced only)
+// converted straight to gray, a row at a time, as convert("L") would convert the colour image.
 class Scanlines {
   public:
     Scanlines(const Header &frame, uint32_t x_offset, uint32_t y_offset, const Palette &palette, Image &img)
-        : h_(frame), x_offset_(x_offset), y_offset_(y_offset), palette_(palette), img_(img),
-          passes_(frame.interlaced ? kAdam7 : kWhole), pass_count_(frame.interlaced ? 7 : 1),
-          prior_(frame.row_bytes(frame.width)) {
-        next_pass();
+        : Scanlines(frame, x_offset, y_offset, palette, img.width, img.channels, img.pixels.data()) {}
+    Scanlines(const Header &frame, uint32_t x_offset, uint32_t y_offset, const Palette &palette, GrayImage &gray)
+        : Scanlines(frame, x_offset, y_offset, palette, gray.width, 1, gray.pixels.data()) {
+        to_gray_ = true;
+        if (frame.depth != 8 || frame.color == 3) unpacked_.resize(std::size_t(frame.width) * std::size_t(frame.out_channels()));
     }
 
     bool done() const { return pass_ == pass_count_; }
     std::size_t line_size() const { return 1 + row_bytes_; }  // of the next scanline
 
-    // Unfilters `line` (line_size() bytes) in place and stores its pixels.
+    // Unfilters `line` (line_size() bytes) in place and stores its pixels. The line is the
+    // next one's prior until detach(): the caller keeps it in place until then.
     void take(uint8_t *line) {
-        if (!png::unfilter(line[0], line + 1, prior_.data(), row_bytes_, h_.filter_bpp()))
+        if (!png::unfilter(line[0], line + 1, prior_, row_bytes_, h_.filter_bpp()))
             bad_png("bad filter type " + std::to_string(line[0]));
         const Pass &p = passes_[pass_];
-        const std::size_t first = (std::size_t(y_offset_ + p.y0 + y_ * p.dy) * std::size_t(img_.width) +
-                                   x_offset_ + p.x0) * std::size_t(img_.channels);
-        png::unpack(h_, palette_, line + 1, width_, &img_.pixels[first], p.dx);
-        std::memcpy(prior_.data(), line + 1, row_bytes_);
+        const std::size_t first = (std::size_t(y_offset_ + p.y0 + y_ * p.dy) * std::size_t(out_width_) +
+                                   x_offset_ + p.x0) * std::size_t(out_channels_);
+        if (!to_gray_) {
+            png::unpack(h_, palette_, line + 1, width_, out_ + first, p.dx);
+        } else if (unpacked_.empty()) {  // 8-bit L, LA, RGB, RGBA: the row is the pixels
+            gray_row(line + 1, width_, h_.out_channels(), out_ + first);
+        } else {
+            png::unpack(h_, palette_, line + 1, width_, unpacked_.data(), 1);
+            gray_row(unpacked_.data(), width_, h_.out_channels(), out_ + first);
+        }
+        prior_ = line + 1;
         if (++y_ == height_) next_pass();
+    }
+
+    // Copies the prior row out of the caller's buffer (before the caller moves or reuses it).
+    void detach() {
+        if (prior_ != prior_copy_.data()) std::memcpy(prior_copy_.data(), prior_, row_bytes_);
+        prior_ = prior_copy_.data();
     }
 
     // Bytes of all scanlines together, and of the last one.
@@ -220,6 +237,14 @@ class Scanlines {
     }
 
   private:
+    Scanlines(const Header &frame, uint32_t x_offset, uint32_t y_offset, const Palette &palette, int out_width,
+              int out_channels, uint8_t *out)
+        : h_(frame), x_offset_(x_offset), y_offset_(y_offset), palette_(palette), out_width_(out_width),
+          out_channels_(out_channels), out_(out), passes_(frame.interlaced ? kAdam7 : kWhole),
+          pass_count_(frame.interlaced ? 7 : 1), prior_copy_(frame.row_bytes(frame.width)) {
+        next_pass();
+    }
+
     uint32_t columns(int pass) const { return pass_size(h_.width, passes_[pass].x0, passes_[pass].dx); }
     uint32_t rows(int pass) const { return columns(pass) ? pass_size(h_.height, passes_[pass].y0, passes_[pass].dy) : 0; }
     std::size_t line_bytes(int pass) const { return 1 + h_.row_bytes(columns(pass)); }
@@ -232,18 +257,23 @@ class Scanlines {
         }
         y_ = 0;
         row_bytes_ = done() ? 0 : h_.row_bytes(width_);
-        std::fill(prior_.begin(), prior_.end(), 0);
+        std::fill(prior_copy_.begin(), prior_copy_.end(), 0);
+        prior_ = prior_copy_.data();
     }
 
     const Header h_;
     const uint32_t x_offset_, y_offset_;
     const Palette &palette_;
-    Image &img_;
+    const int out_width_, out_channels_;
+    uint8_t *const out_;
+    bool to_gray_ = false;
+    std::vector<uint8_t> unpacked_;  // a row in the colour layout, when it is not the row itself
     const Pass *passes_;
     int pass_count_, pass_ = -1;
     uint32_t width_ = 0, height_ = 0, y_ = 0;
     std::size_t row_bytes_ = 0;
-    std::vector<uint8_t> prior_;
+    std::vector<uint8_t> prior_copy_;
+    const uint8_t *prior_ = nullptr;
 };
 
 class Inflater {
@@ -306,6 +336,7 @@ void inflate_image(ImageDataPieces &pieces, Scanlines &lines, std::size_t widest
                 if (produced > 0 && used == have) return;
                 bad_png("truncated image data");
             }
+            lines.detach();
             std::memmove(buffer.get(), buffer.get() + used, have - used);
             have -= used;
         }
@@ -370,6 +401,28 @@ bool has_png_signature(const uint8_t *data, std::size_t size) {
     return size >= 8 && std::equal(signature, signature + 8, data);
 }
 
+namespace {
+
+// The image data and the chunks after it, into `lines` (whose frame the header chunks gave).
+void read_image_data(const uint8_t *data, std::size_t size, const Opened &o, png::Stream &stream, Scanlines &lines) {
+    uint64_t image_end = 0;
+    if (!inflate_whole(data, size, o.first_data, lines, image_end)) {
+        ImageDataPieces pieces(data, size, o.first_data, stream);
+        inflate_image(pieces, lines, 1 + o.header.row_bytes(o.frame.x1 - o.frame.x0));
+        image_end = pieces.chunk_end();
+    }
+    read_trailing_chunks(data, size, image_end, o.animated, stream);
+}
+
+Header frame_header(const Opened &o) {
+    Header frame = o.header;
+    frame.width = o.frame.x1 - o.frame.x0;
+    frame.height = o.frame.y1 - o.frame.y0;
+    return frame;
+}
+
+}  // namespace
+
 Image decode_png(const uint8_t *data, std::size_t size, std::size_t max_pixels) {
     if (!has_png_signature(data, size)) bad_png("no PNG signature");
     png::Stream stream;
@@ -380,18 +433,25 @@ Image decode_png(const uint8_t *data, std::size_t size, std::size_t max_pixels) 
     // Pixels the data does not reach keep index 0, which Pillow shows through the palette.
     if (h.color == 3 && (o.palette[0] || o.palette[1] || o.palette[2]))
         for (std::size_t i = 0; i < img.pixels.size(); i += 3) std::memcpy(&img.pixels[i], o.palette.data(), 3);
-    Header frame = h;
-    frame.width = o.frame.x1 - o.frame.x0;
-    frame.height = o.frame.y1 - o.frame.y0;
-    Scanlines lines(frame, o.frame.x0, o.frame.y0, o.palette, img);
-    uint64_t image_end = 0;
-    if (!inflate_whole(data, size, o.first_data, lines, image_end)) {
-        ImageDataPieces pieces(data, size, o.first_data, stream);
-        inflate_image(pieces, lines, 1 + frame.row_bytes(frame.width));
-        image_end = pieces.chunk_end();
-    }
-    read_trailing_chunks(data, size, image_end, o.animated, stream);
+    Scanlines lines(frame_header(o), o.frame.x0, o.frame.y0, o.palette, img);
+    read_image_data(data, size, o, stream, lines);
     return img;
+}
+
+GrayImage decode_png_gray(const uint8_t *data, std::size_t size, std::size_t max_pixels) {
+    if (!has_png_signature(data, size)) bad_png("no PNG signature");
+    png::Stream stream;
+    const Opened o = read_header_chunks(data, size, max_pixels, stream);
+    const Header &h = o.header;
+    // Adam7 fills each row in several passes: through the colour image.
+    if (h.interlaced) return to_grayscale(decode_png(data, size, max_pixels));
+    uint8_t background = 0;  // index 0 through the palette, where the data does not reach
+    if (h.color == 3) gray_row(o.palette.data(), 1, 3, &background);
+    GrayImage gray{int(h.width), int(h.height), {}};
+    gray.pixels.assign(std::size_t(h.width) * h.height, background);
+    Scanlines lines(frame_header(o), o.frame.x0, o.frame.y0, o.palette, gray);
+    read_image_data(data, size, o, stream, lines);
+    return gray;
 }
 
 }  // namespace digitinfer::core

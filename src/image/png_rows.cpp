@@ -1,10 +1,10 @@
-// Unfiltering (with an SSE2 Paeth on x86-64) and unpacking of PNG rows, bit-identical
+// Unfiltering (with an SSE4.1 Paeth on x86-64) and unpacking of PNG rows, bit-identical
 // to Pillow's ZipDecode.c and its unpackers.
 #include "image/png_rows.hpp"
 
 #if defined(__x86_64__)
-#include <emmintrin.h>  // SSE2: part of every x86-64 CPU
-#define DIGITINFER_PNG_SSE2 1
+#include <smmintrin.h>  // SSE4.1, picked at run time
+#define DIGITINFER_PNG_SIMD 1
 #endif
 
 #include <cstdlib>
@@ -25,44 +25,49 @@ uint8_t paeth(int a, int b, int c) {
     return uint8_t(pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
 }
 
-#if defined(DIGITINFER_PNG_SSE2)
-// The Paeth filter for one row, a pixel (up to 8 bytes) at a time in 16-bit
-// SSE2 lanes, branch-free: the serial dependency runs per pixel, not per byte.
-// Bit-identical to the scalar loop in unfilter(), which every other CPU runs.
+#if defined(DIGITINFER_PNG_SIMD)
+// The Paeth filter for one row, a pixel (up to 8 bytes) at a time in 16-bit lanes, branch-free:
+// the serial dependency runs per pixel, not per byte. With pa = |b - c| known before the left
+// pixel a is, the chain from a to the next a is seven single-cycle steps: d = a - c, pc =
+// |d + (b - c)|, pb = |d|, the choice between b and c, between a and that, and a byte add (the
+// high bytes are zero, so no mask). SSE4.1 for pabsw and pblendvb (every x86-64 CPU since 2008;
+// the scalar loop elsewhere). Bit-identical to the scalar loop in unfilter().
 template <std::size_t bpp>  // a constant, so that the 1-8 byte copies compile to single moves
-void unpaeth_sse2(uint8_t *__restrict row, const uint8_t *__restrict prior, std::size_t n) {
+__attribute__((target("sse4.1"))) void unpaeth_sse41(uint8_t *__restrict row, const uint8_t *__restrict prior,
+                                                     std::size_t n) {
     const __m128i zero = _mm_setzero_si128();
     auto load = [&](const uint8_t *p) {
         uint64_t v = 0;
         std::memcpy(&v, p, bpp);
         return _mm_unpacklo_epi8(_mm_cvtsi64_si128(int64_t(v)), zero);
     };
-    auto abs16 = [&](__m128i x) { return _mm_max_epi16(x, _mm_sub_epi16(zero, x)); };
-    auto select = [](__m128i mask, __m128i yes, __m128i no) {
-        return _mm_or_si128(_mm_and_si128(mask, yes), _mm_andnot_si128(mask, no));
-    };
     __m128i a = zero, c = zero;  // left and upper-left pixels
     for (std::size_t i = 0; i < n; i += bpp) {
-        const __m128i b = load(prior + i);
-        const __m128i pa = abs16(_mm_sub_epi16(b, c)), pb = abs16(_mm_sub_epi16(a, c));
-        const __m128i pc = abs16(_mm_add_epi16(_mm_sub_epi16(b, c), _mm_sub_epi16(a, c)));
-        const __m128i smallest = _mm_min_epi16(pc, _mm_min_epi16(pa, pb));
-        const __m128i nearest =
-            select(_mm_cmpeq_epi16(pa, smallest), a, select(_mm_cmpeq_epi16(pb, smallest), b, c));
-        a = _mm_and_si128(_mm_add_epi16(load(row + i), nearest), _mm_set1_epi16(0xFF));
+        const __m128i b = load(prior + i), x = load(row + i);
+        const __m128i e = _mm_sub_epi16(b, c), pa = _mm_abs_epi16(e);  // off the chain
+        const __m128i d = _mm_sub_epi16(a, c);
+        const __m128i pb = _mm_abs_epi16(d), pc = _mm_abs_epi16(_mm_add_epi16(d, e));
+        const __m128i b_or_c = _mm_blendv_epi8(b, c, _mm_cmpgt_epi16(pb, pc));
+        const __m128i not_a = _mm_cmpgt_epi16(pa, _mm_min_epi16(pb, pc));
+        a = _mm_add_epi8(x, _mm_blendv_epi8(a, b_or_c, not_a));
         const uint64_t out = uint64_t(_mm_cvtsi128_si64(_mm_packus_epi16(a, zero)));
         std::memcpy(row + i, &out, bpp);
         c = b;
     }
 }
-#endif  // DIGITINFER_PNG_SSE2
+
+bool have_sse41() {
+    static const bool yes = __builtin_cpu_supports("sse4.1");
+    return yes;
+}
+#endif  // DIGITINFER_PNG_SIMD
 
 }  // namespace
 
 // The first `bpp` bytes, which have no left neighbour, are done apart so that
 // the main loops have no branches.
 bool unfilter(uint8_t filter, uint8_t *__restrict row, const uint8_t *__restrict prior, std::size_t n,
-              std::size_t bpp) {
+              std::size_t bpp, bool simd) {
     const std::size_t head = std::min(bpp, n);
     switch (filter) {
         case 0: return true;
@@ -77,14 +82,14 @@ bool unfilter(uint8_t filter, uint8_t *__restrict row, const uint8_t *__restrict
             for (std::size_t i = bpp; i < n; ++i) row[i] = uint8_t(row[i] + (row[i - bpp] + prior[i]) / 2);
             return true;
         case 4:
-#if defined(DIGITINFER_PNG_SSE2)
-            switch (bpp) {
-                case 2: unpaeth_sse2<2>(row, prior, n); return true;
-                case 3: unpaeth_sse2<3>(row, prior, n); return true;
-                case 4: unpaeth_sse2<4>(row, prior, n); return true;
-                case 6: unpaeth_sse2<6>(row, prior, n); return true;
-                case 8: unpaeth_sse2<8>(row, prior, n); return true;
-            }
+#if defined(DIGITINFER_PNG_SIMD)
+            if (simd && have_sse41()) switch (bpp) {
+                    case 2: unpaeth_sse41<2>(row, prior, n); return true;
+                    case 3: unpaeth_sse41<3>(row, prior, n); return true;
+                    case 4: unpaeth_sse41<4>(row, prior, n); return true;
+                    case 6: unpaeth_sse41<6>(row, prior, n); return true;
+                    case 8: unpaeth_sse41<8>(row, prior, n); return true;
+                }
 #endif
             // Every bpp (and on CPUs other than x86-64 the only path): exact integer math.
             for (std::size_t i = 0; i < head; ++i) row[i] = uint8_t(row[i] + prior[i]);  // paeth(0, b, 0) = b

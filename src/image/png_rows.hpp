@@ -25,8 +25,9 @@ using Palette = std::array<uint8_t, 256 * 3>;
 Palette gray_ramp_palette();
 
 // Undoes the filter of one row in place; `prior` is the previous unfiltered row
-// of the same pass, or zeros. Returns false for an unknown filter type.
-bool unfilter(uint8_t filter, uint8_t *row, const uint8_t *prior, std::size_t n, std::size_t bpp);
+// of the same pass, or zeros. Returns false for an unknown filter type. Paeth runs in SIMD
+// where the CPU allows; `simd` false keeps it scalar (the tests compare the two).
+bool unfilter(uint8_t filter, uint8_t *row, const uint8_t *prior, std::size_t n, std::size_t bpp, bool simd = true);
 
 // Unpacks `w` pixels of an unfiltered row into 8-bit channels, `step` pixels apart in `out`.
 void unpack(const Header &h, const Palette &palette, const uint8_t *row, uint32_t w, uint8_t *out,
