@@ -22,6 +22,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "tests/data/pillow-corpus/png"
+# Cases that inflate 64 MiB of text each: kept apart so that the fuzzers' seed folder (png/,
+# tests/fuzz/png_differential_replay.cmake) does not spend its time on them.
+OUT_SLOW = ROOT / "tests/data/pillow-corpus/png-text-memory"
+SLOW = {"anc-ztxt-text-memory-64mib.png", "anc-ztxt-text-memory-over-64mib.png"}
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -277,12 +281,13 @@ def main():
                 part.rename(path)
             print(path)
         return 0
-    OUT.mkdir(parents=True, exist_ok=True)
+    for d in (OUT, OUT_SLOW):
+        d.mkdir(parents=True, exist_ok=True)
     for name, data in small_cases().items():
         if len(data) >= 80 * 1024:
             raise SystemExit(f"{name}: {len(data)} bytes; corpus files stay under 80 KB")
-        (OUT / name).write_bytes(data)
-    print(f"wrote {len(small_cases())} files to {OUT.relative_to(ROOT)}")
+        ((OUT_SLOW if name in SLOW else OUT) / name).write_bytes(data)
+    print(f"wrote {len(small_cases())} files to {OUT.relative_to(ROOT)} and {OUT_SLOW.relative_to(ROOT)}")
     return 0
 
 
