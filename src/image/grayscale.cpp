@@ -61,7 +61,7 @@ __attribute__((target("avx2"))) std::size_t luma_rows_avx2(const uint8_t *in, st
 }
 
 bool have_avx2() {
-    static const bool yes = __builtin_cpu_supports("avx2");
+    static const bool yes = (__builtin_cpu_init(), __builtin_cpu_supports("avx2"));
     return yes;
 }
 #endif

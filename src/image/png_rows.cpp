@@ -57,7 +57,7 @@ __attribute__((target("sse4.1"))) void unpaeth_sse41(uint8_t *__restrict row, co
 }
 
 bool have_sse41() {
-    static const bool yes = __builtin_cpu_supports("sse4.1");
+    static const bool yes = (__builtin_cpu_init(), __builtin_cpu_supports("sse4.1"));
     return yes;
 }
 #endif  // DIGITINFER_PNG_SIMD
