@@ -142,6 +142,17 @@ def bmp_v4_header_only(width, height, bpp, compression=3, masks=(0xFF0000, 0xFF0
     return b"BM" + struct.pack("<IHHI", 14 + len(info), 0, 0, 14 + len(info)) + info
 
 
+def bmp_short_palette(width, height, entries):
+    """An 8-bit BMP with a palette of `entries` colours and pixel indices up to 255: past the
+    palette Pillow shows its gray ramp (stb_image read an uninitialized table there)."""
+    stride = (width + 3) // 4 * 4
+    pixels = b"".join(bytes((x * 9 + y * 7) % 256 for x in range(width)) + bytes(stride - width) for y in range(height))
+    palette = b"".join(c[2:3] + c[1:2] + c[0:1] + b"\0" for c in (colours(entries)[3 * i:3 * i + 3] for i in range(entries)))
+    info = struct.pack("<IiiHHIIiiII", 40, width, -height, 1, 8, 0, len(pixels), 2835, 2835, entries, 0)
+    offset = 14 + len(info) + len(palette)
+    return b"BM" + struct.pack("<IHHI", offset + len(pixels), 0, 0, offset) + info + palette + pixels
+
+
 def bmp_with_compression(data, compression):
     return data[:30] + struct.pack("<I", compression) + data[34:]
 
@@ -282,6 +293,7 @@ def corpus_files():
     bitfields = image("4-RGBA-bitfields-28x28.bmp")
     files["bmp/bitfields-unlisted-masks.bmp"] = bitfields[:54] + struct.pack("<III", 0xFF00, 0xFF0000, 0xFF) + bitfields[66:]
     files["bmp/8bit-cut-in-pixels.bmp"] = image("8-P-28x28.bmp")[:-100]
+    files["bmp/8bit-palette-40-indices-past-it.bmp"] = bmp_short_palette(27, 29, 40)
 
     for name, (w, h, kind, depth, body, cmap, flags) in TGA_CASES.items():
         files[f"tga/{name}.tga"] = tga_file(w, h, kind, depth, body, cmap, flags)

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/failure.hpp"
 #include "image/formats.hpp"
@@ -58,6 +59,28 @@ std::size_t bmp_min_size(const uint8_t *data, std::size_t size, std::size_t w, s
     if (bpp != 1 && bpp != 4 && bpp != 8 && bpp != 16 && bpp != 24 && bpp != 32) return 0;
     const std::size_t stride = (w * bpp + 31) / 32 * 4;  // rows padded to 4 bytes (not needed after the last)
     return std::size_t(offset) + stride * (h - 1) + (w * bpp + 7) / 8;
+}
+
+// stb_image reads a palette BMP's colours into an uninitialized 256-entry table, as many as fit
+// between the header and the pixel data: a pixel whose index is past them got whatever the
+// stack held (different bytes from one call to the next: found by fuzz_decode comparing two
+// decodes). Pillow's palette is a gray ramp past the file's entries. The copy returned here has
+// that ramp inserted after the file's entries and the pixel offset moved past it, so stb_image's
+// table is complete; empty when the file needs none (not a palette BMP, or one stb refuses).
+std::vector<uint8_t> bmp_with_full_palette(const uint8_t *data, std::size_t size) {
+    if (size < 34) return {};
+    const uint32_t offset = le32(data + 10), header = le32(data + 14), bits = le16(data + 28);
+    if (header < 40 || bits >= 16 || offset < 14 + header) return {};
+    const std::size_t entries = (offset - 14 - header) / 4;  // stb_image's psize
+    if (entries == 0 || entries >= 256) return {};
+    const std::size_t at = 14 + header + entries * 4;
+    if (at > size) return {};
+    std::vector<uint8_t> out(data, data + at);
+    for (std::size_t i = entries; i < 256; ++i) out.insert(out.end(), {uint8_t(i), uint8_t(i), uint8_t(i), 0});
+    out.insert(out.end(), data + at, data + size);
+    const uint32_t moved = offset + uint32_t((256 - entries) * 4);
+    for (int k = 0; k < 4; ++k) out[10 + std::size_t(k)] = uint8_t(moved >> (8 * k));
+    return out;
 }
 
 // 16-bit BMPs: stb_image widens 5- and 6-bit channels by bit replication ((v << 3) | (v >> 2));
