@@ -64,15 +64,19 @@ std::size_t bmp_min_size(const uint8_t *data, std::size_t size, std::size_t w, s
 // stb_image reads a palette BMP's colours into an uninitialized 256-entry table, as many as fit
 // between the header and the pixel data: a pixel whose index is past them got whatever the
 // stack held (different bytes from one call to the next: found by fuzz_decode comparing two
-// decodes). Pillow's palette is a gray ramp past the file's entries. The copy returned here has
-// that ramp inserted after the file's entries and the pixel offset moved past it, so stb_image's
-// table is complete; empty when the file needs none (not a palette BMP, or one stb refuses).
-std::vector<uint8_t> bmp_with_full_palette(const uint8_t *data, std::size_t size) {
+// decodes), and with a pixel offset inside the header it read no colour at all. Pillow's
+// palette is a gray ramp past the file's entries. Returns the bytes stb_image should read: a
+// copy with that ramp inserted after the file's entries and the pixel offset moved past it, or
+// empty for the file itself (not a palette BMP). A palette BMP whose pixel offset leaves no room
+// for one colour is refused (Pillow reads some of those, e.g. offset 0 as "after the palette":
+// an own BMP decoder would follow it).
+std::vector<uint8_t> bmp_for_stb(const uint8_t *data, std::size_t size) {
     if (size < 34) return {};
     const uint32_t offset = le32(data + 10), header = le32(data + 14), bits = le16(data + 28);
-    if (header < 40 || bits >= 16 || offset < 14 + header) return {};
+    if (header < 40 || bits >= 16) return {};
+    if (offset < 14 + header + 4) bmp_failure("the pixel data offset (" + std::to_string(offset) + ") leaves no room for a palette");
     const std::size_t entries = (offset - 14 - header) / 4;  // stb_image's psize
-    if (entries == 0 || entries >= 256) return {};
+    if (entries >= 256) return {};
     const std::size_t at = 14 + header + entries * 4;
     if (at > size) return {};
     std::vector<uint8_t> out(data, data + at);

@@ -30,8 +30,8 @@ Image decode_with_stb(const uint8_t *data, std::size_t size, std::size_t max_pix
         fail(DI_ERR_DECODE, "cannot decode image: file truncated (" + std::to_string(size) + " bytes, a " +
                                 std::to_string(w) + "x" + std::to_string(h) + " image needs " +
                                 std::to_string(need) + ")");
-    const std::vector<uint8_t> full_palette = bmp_with_full_palette(data, size);
-    Image img = full_palette.empty() ? stb_load(data, size) : stb_load(full_palette.data(), full_palette.size());
+    const std::vector<uint8_t> copy = bmp_for_stb(data, size);
+    Image img = copy.empty() ? stb_load(data, size) : stb_load(copy.data(), copy.size());
     pillow_bmp16_channels(data, size, img);
     return img;
 }

@@ -42,9 +42,9 @@ bool looks_like_bmp(const uint8_t *data, std::size_t size);
 void check_bmp_header(const uint8_t *data, std::size_t size);
 // Fewest bytes a w x h file of the header's layout can have, or 0 when not known.
 std::size_t bmp_min_size(const uint8_t *data, std::size_t size, std::size_t w, std::size_t h);
-// A copy whose palette stb_image reads in full (Pillow's gray ramp past the file's entries), or
-// empty when the file needs none.
-std::vector<uint8_t> bmp_with_full_palette(const uint8_t *data, std::size_t size);
+// What stb_image should read: a copy whose palette it reads in full (Pillow's gray ramp past the
+// file's entries), or empty for the file itself; throws for a palette it would not read at all.
+std::vector<uint8_t> bmp_for_stb(const uint8_t *data, std::size_t size);
 // 16-bit channels widened as Pillow does.
 void pillow_bmp16_channels(const uint8_t *data, std::size_t size, Image &img);
 
