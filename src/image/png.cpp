@@ -26,7 +26,6 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -197,6 +196,7 @@ class Scanlines {
 
     bool done() const { return pass_ == pass_count_; }
     std::size_t line_size() const { return 1 + row_bytes_; }  // of the next scanline
+    std::size_t widest_line_bytes() const { return 1 + prior_copy_.size(); }  // of any pass
 
     // Unfilters `line` (line_size() bytes) in place and stores its pixels. The line is the
     // next one's prior until detach(): the caller keeps it in place until then.
@@ -299,9 +299,9 @@ class Inflater {
 // scanline starts, although zlib alone would finish the image. Here output goes to a block of
 // whole scanlines at a time (far fewer zlib calls), never past the image's last byte, and each
 // call stops where the last scanline starts: if the input is used up there, so was Pillow's.
-void inflate_image(ImageDataPieces &pieces, Scanlines &lines, std::size_t widest_line) {
+void inflate_image(ImageDataPieces &pieces, Scanlines &lines) {
     constexpr std::size_t kBlock = std::size_t(256) << 10;
-    const std::size_t capacity = std::max(kBlock, widest_line);
+    const std::size_t capacity = std::max(kBlock, lines.widest_line_bytes());
     const std::unique_ptr<uint8_t[]> buffer(new uint8_t[capacity]);  // not zeroed: written first
     const uint64_t total = lines.total_bytes(), last_line_start = total - lines.last_line_bytes();
     uint64_t inflated = 0;
@@ -408,7 +408,7 @@ void read_image_data(const uint8_t *data, std::size_t size, const Opened &o, png
     uint64_t image_end = 0;
     if (!inflate_whole(data, size, o.first_data, lines, image_end)) {
         ImageDataPieces pieces(data, size, o.first_data, stream);
-        inflate_image(pieces, lines, 1 + o.header.row_bytes(o.frame.x1 - o.frame.x0));
+        inflate_image(pieces, lines);
         image_end = pieces.chunk_end();
     }
     read_trailing_chunks(data, size, image_end, o.animated, stream);
