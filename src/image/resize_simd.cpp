@@ -46,24 +46,26 @@ DIGITINFER_AVX2 inline uint32_t to_bytes(__m128i sums) {
     return uint32_t(_mm_cvtsi128_si32(_mm_packus_epi16(_mm_packs_epi32(v, v), _mm_setzero_si128())));
 }
 
-// One output pixel of every row, four rows at a time (their sums reduced together).
+// One output pixel of every row, four rows at a time (their sums reduced together). Row
+// pointers are formed only for rows that exist: a one-row image may have any stride.
 template <int Chunks>
 DIGITINFER_AVX2 void one_column(const uint8_t *in, std::size_t stride, int rows, const int16_t *high,
                                 const int16_t *low, int chunks, uint8_t *out, std::size_t out_step) {
     __m256i wh[Chunks ? Chunks : 1], wl[Chunks ? Chunks : 1];
     for (int c = 0; c < Chunks; ++c) wh[c] = load(high + 16 * c), wl[c] = load(low + 16 * c);
+    const auto row = [&](int y) { return in + std::size_t(y) * stride; };
     int y = 0;
-    for (; y + 4 <= rows; y += 4, in += 4 * stride) {
-        const __m256i a = _mm256_hadd_epi32(row_sums<Chunks>(in, wh, wl, high, low, chunks),
-                                            row_sums<Chunks>(in + stride, wh, wl, high, low, chunks));
-        const __m256i b = _mm256_hadd_epi32(row_sums<Chunks>(in + 2 * stride, wh, wl, high, low, chunks),
-                                            row_sums<Chunks>(in + 3 * stride, wh, wl, high, low, chunks));
+    for (; y + 4 <= rows; y += 4) {
+        const __m256i a = _mm256_hadd_epi32(row_sums<Chunks>(row(y), wh, wl, high, low, chunks),
+                                            row_sums<Chunks>(row(y + 1), wh, wl, high, low, chunks));
+        const __m256i b = _mm256_hadd_epi32(row_sums<Chunks>(row(y + 2), wh, wl, high, low, chunks),
+                                            row_sums<Chunks>(row(y + 3), wh, wl, high, low, chunks));
         const __m256i ab = _mm256_hadd_epi32(a, b);  // per 128-bit half: the four rows' partial sums
         const uint32_t bytes = to_bytes(_mm_add_epi32(_mm256_castsi256_si128(ab), _mm256_extracti128_si256(ab, 1)));
         for (int k = 0; k < 4; ++k, out += out_step) *out = uint8_t(bytes >> (8 * k));
     }
-    for (; y < rows; ++y, in += stride, out += out_step) {
-        const __m256i v = row_sums<Chunks>(in, wh, wl, high, low, chunks);
+    for (; y < rows; ++y, out += out_step) {
+        const __m256i v = row_sums<Chunks>(row(y), wh, wl, high, low, chunks);
         __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
         s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
         s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));

@@ -17,6 +17,11 @@ if(DEFINED ENV{DIGITINFER_FUZZ_RUNS})
   if(DEFINED ENV{DIGITINFER_FUZZ_MAX_SECONDS})
     list(APPEND _options -max_total_time=$ENV{DIGITINFER_FUZZ_MAX_SECONDS})
   endif()
+  # Leaks checked once, over the final corpus (the campaign replays it under LSan), instead of
+  # a heap scan after every input that allocates: see tools/fuzz_campaign.sh.
+  if("$ENV{DIGITINFER_FUZZ_LEAKS}" STREQUAL "at-end")
+    list(APPEND _options -detect_leaks=0)
+  endif()
 endif()
 file(REMOVE_RECURSE ${WORK}/corpus)
 file(MAKE_DIRECTORY ${WORK}/corpus ${WORK}/artifacts)

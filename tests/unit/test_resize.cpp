@@ -115,6 +115,21 @@ TEST_CASE("the SIMD horizontal pass gives the scalar pass's bytes", "[resize]") 
     CHECK(compared == 300);
 }
 
+// A one-row image never steps by its stride, so the C API accepts any stride for it; the SIMD
+// pass advanced its row pointer by the stride after the last row anyway (a pointer overflow:
+// undefined behaviour, which UBSan reported from fuzz_c_api with stride SIZE_MAX - 38).
+TEST_CASE("the resize forms no row pointer past a one-row image, whatever its stride", "[resize]") {
+    std::vector<uint8_t> in(64);
+    for (std::size_t i = 0; i < in.size(); ++i) in[i] = uint8_t(i * 37);
+    for (const bool simd : {true, false}) {
+        std::vector<uint8_t> out(28 * 28), expected(28 * 28);
+        resize_bilinear_antialiased(in.data(), 64, 1, SIZE_MAX - 38, out.data(), 28, 28, simd);
+        resize_bilinear_antialiased(in.data(), 64, 1, 64, expected.data(), 28, 28, simd);
+        INFO((simd ? "SIMD" : "scalar"));
+        CHECK(out == expected);
+    }
+}
+
 // The AVX2 luma (where the CPU has it) is Pillow's integer formula: the scalar loop's bytes for
 // RGB and RGBA rows of every length (the vector loop's tail included), extreme values too.
 TEST_CASE("the SIMD grayscale conversion gives the scalar conversion's bytes", "[grayscale]") {
