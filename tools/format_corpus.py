@@ -218,6 +218,12 @@ def make_more_images(a, save, write):
     cmyk = 255 - np.asarray(a.colorize(m[2], cream, navy).convert("CMYK"))  # Adobe-style inverted ink
     write("2-CMYK-ycck-28x28.jpg", turbojpeg(cmyk, "CMYK", "444"))
     write("4-RGB-440-28x28.jpg", turbojpeg(np.asarray(a.colorize(m[4], cream, navy)), "RGB", "440"))
+    # BMP layouts stb_image did not read (since the own decoder, bmp.cpp and bmp_rle.cpp, as Pillow reads them)
+    idx3, pal3 = indexed(a, a.colorize(m[3], (255, 255, 255), (0, 0, 90)), 16)
+    write("3-P-rle8-28x28.bmp", encoders.bmp(28, 28, 8, idx3, pal3, rle=True))
+    write("3-P-rle4-28x28.bmp", encoders.bmp(28, 28, 4, idx3, pal3, rle=True))
+    write("3-RGB-gap-28x28.bmp", encoders.bmp(28, 28, 24, np.asarray(a.colorize(m[3], (255, 255, 0), (0, 0, 0))), gap=4))
+    write("3-RGB-os2-28x28.bmp", encoders.bmp(28, 28, 24, np.asarray(a.colorize(m[3], (0, 255, 255), (0, 0, 0))), header=64))
     write("1-RGB-411-27x29.jpg", turbojpeg(np.asarray(a.colorize(m2729[1], (255, 255, 255), (50, 0, 0))), "RGB", "411"))
 
 
@@ -234,10 +240,6 @@ def make_unsupported(a):
         "3-RGB-plain-28x28.ppm": encoders.pnm(np.asarray(a.colorize(mask, (255, 255, 255), (0, 0, 90))), "P3", 255),
         "3-1bit-plain-28x28.pbm": encoders.pnm(1 - bits, "P1"),
         "3-1bit-28x28.pbm": encoders.pnm(1 - bits, "P4"),
-        "3-P-rle8-28x28.bmp": encoders.bmp(28, 28, 8, idx, pal, rle=True),
-        "3-P-rle4-28x28.bmp": encoders.bmp(28, 28, 4, idx, pal, rle=True),
-        "3-RGB-gap-28x28.bmp": encoders.bmp(28, 28, 24, np.asarray(a.colorize(mask, (255, 255, 0), (0, 0, 0))), gap=4),
-        "3-RGB-os2-28x28.bmp": encoders.bmp(28, 28, 24, np.asarray(a.colorize(mask, (0, 255, 255), (0, 0, 0))), header=64),
         # the first frame reaches past the 24x24 screen: Pillow enlarges the image to 28x28
         "3-P-overscreen-24x24.gif": encoders.gif(24, 24, [dict(indices=idx)], pal),
         "3-1bit-28x28.tga": encoders.tga(bits, "L", 1),

@@ -157,6 +157,176 @@ def bmp_with_compression(data, compression):
     return data[:30] + struct.pack("<I", compression) + data[34:]
 
 
+def bmp_patch(data, at, fmt, value):
+    """`data` with the field at byte `at` (struct format `fmt`) set to `value`."""
+    return data[:at] + struct.pack(fmt, value) + data[at + struct.calcsize(fmt):]
+
+
+def bgrx(rgb):
+    """Palette entries as a BMP stores them: RGB bytes -> B, G, R, 0."""
+    return b"".join(rgb[i + 2:i + 3] + rgb[i + 1:i + 2] + rgb[i:i + 1] + b"\0" for i in range(0, len(rgb), 3))
+
+
+def gray_entries(n, padding=4):
+    return b"".join(bytes([i % 256] * 3) + bytes(padding - 3) for i in range(n))
+
+
+def bmp_file(width, height, bits, pixels, palette=b"", compression=0, colors=0, offset=None, planes=1, gap=b"",
+             tail=b""):
+    """A BITMAPINFOHEADER BMP from its fields as given (height: the signed field): headers, palette,
+    `gap`, pixels (or RLE codes), `tail`. offset None: the pixels' real offset."""
+    info = struct.pack("<IiiHHIIiiII", 40, width, height, planes, bits, compression, len(pixels), 2835, 2835,
+                       colors, 0)
+    at = 14 + len(info) + len(palette) + len(gap)
+    body = info + palette + gap + pixels + tail
+    return b"BM" + struct.pack("<IHHI", 14 + len(body), 0, 0, at if offset is None else offset) + body
+
+
+def bmp_os2(width, height, bits, pixels, palette=b"", offset=None):
+    """An OS/2 1.x BMP: a 12-byte header (16-bit sizes), 3-byte palette entries."""
+    info = struct.pack("<IHHHH", 12, width, height, 1, bits)
+    at = 14 + len(info) + len(palette)
+    return b"BM" + struct.pack("<IHHI", at + len(pixels), 0, 0, at if offset is None else offset) + info + palette + pixels
+
+
+def bmp_rle(codes, width=8, height=4, rle4=False, palette=None, **fields):
+    """An RLE8 (or RLE4) BMP of width x height whose pixel data is `codes`, 16 colours by default."""
+    palette = bgrx(colours(16)) if palette is None else palette
+    return bmp_file(width, height, 4 if rle4 else 8, bytes(codes), palette, 2 if rle4 else 1, len(palette) // 4,
+                    **fields)
+
+
+def rows8(width, height, bits=8):
+    """Raw rows (bottom-up) of `bits`-bit samples (x + 3y) % 2**bits, padded to 4 bytes."""
+    out = b""
+    for y in range(height):
+        v = [(x + 3 * y) % (1 << bits) for x in range(width)]
+        row = bytes(v) if bits == 8 else bytes(v[i] << 4 | (v[i + 1] if i + 1 < width else 0) for i in range(0, width, 2)) \
+            if bits == 4 else bytes(sum((v[i + k] & 1) << (7 - k) for k in range(8) if i + k < width) for i in range(0, width, 8))
+        out += row + bytes(-len(row) % 4)
+    return out
+
+
+def bmp_reencoded(name, **options):
+    """A committed test image written again by tools/encoders.py's bmp (RLE, a gap, an OS/2 2.x header):
+    a palette image with its first 16 colours, 8 or 4 bits (options["bits"]), else 24-bit RGB."""
+    import numpy as np
+    from PIL import Image
+    import encoders
+    with Image.open(IMAGES / name) as im:
+        w, h = im.size
+        if im.mode == "P":
+            rgb = im.getpalette()[:48]
+            return encoders.bmp(w, h, options.pop("bits"), np.asarray(im), [tuple(rgb[i:i + 3]) for i in range(0, 48, 3)],
+                                **options)
+        return encoders.bmp(w, h, 24, np.asarray(im.convert("RGB")), **options)
+
+
+def bmp_cases():
+    """{name: bytes}: BMP fields Pillow 9.4 reads otherwise than stb_image did (planes, colours used,
+    the height's sign, the pixel offset, RLE, OS/2 headers, gaps), each once."""
+    p8, rgb, p4, p1 = image("8-P-28x28.bmp"), image("9-RGB-5x7.bmp"), image("0-P4bit-28x28.bmp"), image("2-P1bit-28x28.bmp")
+    f = {}
+    f["planes-0.bmp"] = bmp_patch(p8, 26, "<H", 0)
+    f["planes-7-rgb.bmp"] = bmp_patch(rgb, 26, "<H", 7)
+    for n in (0, 1, 16, 255, 257, 65536, 65537):
+        f[f"8bit-colors-used-{n}.bmp"] = bmp_patch(p8, 46, "<I", n)
+    f["4bit-colors-used-0.bmp"] = bmp_patch(p4, 46, "<I", 0)
+    f["4bit-colors-used-2.bmp"] = bmp_patch(p4, 46, "<I", 2)
+    f["4bit-colors-used-256.bmp"] = bmp_patch(p4, 46, "<I", 256)
+    f["1bit-colors-used-256.bmp"] = bmp_patch(p1, 46, "<I", 256)
+    f["4bit-colors-used-300-gray.bmp"] = bmp_file(8, 2, 4, rows8(8, 2, 4), gray_entries(300), colors=300)
+    f["8bit-colors-used-300-cut-to-256.bmp"] = bmp_file(2, 1, 8, b"\x05\x06\0\0", bgrx(colours(256)) + b"\1\2\3",
+                                                        colors=300, offset=54 + 1024 - 1)
+    bw = bytes([0, 0, 0, 0, 255, 255, 255, 0])
+    f["8bit-black-white-colors-2.bmp"] = bmp_file(9, 3, 8, rows8(9, 3), bw, colors=2)
+    f["4bit-black-white-colors-2.bmp"] = bmp_file(9, 3, 4, rows8(9, 3, 4), bw, colors=2)
+    f["8bit-white-black-colors-2.bmp"] = bmp_file(9, 3, 8, rows8(9, 3), bw[4:] + bw[:4], colors=2)
+    f["4bit-gray-ramp-16.bmp"] = bmp_file(9, 3, 4, rows8(9, 3, 4), gray_entries(16))
+    f["4bit-gray-ramp-16-width-1.bmp"] = bmp_file(1, 3, 4, rows8(1, 3, 4), gray_entries(16))
+    f["1bit-gray-ramp-256-width-4.bmp"] = bmp_file(4, 3, 1, rows8(4, 3, 1), gray_entries(256), colors=256)
+    f["1bit-gray-ramp-256-width-5.bmp"] = bmp_file(5, 3, 1, rows8(5, 3, 1), gray_entries(256), colors=256)
+    f["8bit-gray-ramp-wraps-at-256.bmp"] = bmp_file(3, 2, 8, rows8(3, 2), gray_entries(260), colors=260)
+    f["8bit-palette-empty.bmp"] = bmp_file(3, 2, 8, b"", b"", colors=4, tail=rows8(3, 2), offset=54)
+    f["8bit-palette-cut.bmp"] = p8[:54 + 500]
+    f["2bit.bmp"] = bmp_file(8, 2, 2, bytes(8), bgrx(colours(4)))
+    for at in (0, 1, 20, 54, 60, 1077, 1079, 5000):
+        f[f"8bit-offset-{at}.bmp"] = bmp_patch(p8, 10, "<I", at)
+    for at in (0, 30, 53, 55):
+        f[f"rgb-offset-{at}.bmp"] = bmp_patch(rgb, 10, "<I", at)
+    f["8bit-gap-6.bmp"] = bmp_file(5, 3, 8, rows8(5, 3), bgrx(colours(16)), gap=bytes(range(6)))
+    f["rgb-gap-4.bmp"] = bmp_reencoded("8-RGB-v4-28x28.bmp", gap=4)
+    for h in (-1, -6, -7, -8, 0x7FFFFFFF, -0x1000000, -0x1000001, 0x80000007 - 2 ** 32):
+        f[f"rgb-height-{h & 0xFFFFFFFF:#x}.bmp"] = bmp_patch(rgb, 22, "<i", h)
+    topdown = image("3-P-topdown-27x29.bmp")
+    for h in (-28, -27, -1):
+        f[f"8bit-topdown-height{h}.bmp"] = bmp_patch(topdown, 22, "<i", h)
+    f["rgb-last-row-padding-missing.bmp"] = rgb[:-1]
+    f["rgb-last-row-cut.bmp"] = rgb[:-2]
+    f["rgb-width-0.bmp"] = bmp_patch(rgb, 18, "<i", 0)
+    f["bitfields-40-masks-cut.bmp"] = image("6-RGB565-28x28.bmp")[:60]
+    bgra = bytes([10, 20, 30, 40, 200, 100, 50, 0, 1, 2, 3, 4, 255, 0, 128, 9])
+    for masks in ((0xFF0000, 0xFF00, 0xFF, 0), (0xFF000000, 0xFF0000, 0xFF00, 0), (0xFF000000, 0xFF0000, 0xFF00, 0xFF),
+                  (0xFF, 0xFF00, 0xFF0000, 0xFF000000), (0xFF0000, 0xFF00, 0xFF, 0xFF000000), (0, 0, 0, 0),
+                  (0xFF, 0xFF00, 0xFF0000, 0)):
+        v4 = bmp_v4_header_only(2, 2, 32, 3, masks)
+        f["32bit-masks-" + "-".join(f"{m:x}" for m in masks) + ".bmp"] = bmp_patch(v4, 2, "<I", len(v4) + 16) + bgra
+    f["16bit-565-64-byte-header.bmp"] = (bmp_patch(image("6-RGB565-28x28.bmp")[:54], 14, "<I", 64)
+                                         + image("6-RGB565-28x28.bmp")[54:66] + bytes(12)
+                                         + image("6-RGB565-28x28.bmp")[66:])
+    f["16bit-565-64-byte-header.bmp"] = bmp_patch(f["16bit-565-64-byte-header.bmp"], 10, "<I", 78)
+    # OS/2: a 12-byte header; a 64-byte (2.x) one
+    f["os2-12-8bit.bmp"] = bmp_os2(5, 3, 8, rows8(5, 3), colours(256))
+    f["os2-12-8bit-offset-26.bmp"] = bmp_os2(5, 3, 8, rows8(5, 3) + bytes(range(256)), colours(256), offset=26)
+    f["os2-12-4bit.bmp"] = bmp_os2(9, 2, 4, rows8(9, 2, 4), colours(16))
+    f["os2-12-1bit-black-white.bmp"] = bmp_os2(9, 2, 1, rows8(9, 2, 1), bytes([0, 0, 0, 255, 255, 255]))
+    f["os2-12-24bit.bmp"] = bmp_os2(5, 7, 24, rgb[54:])
+    f["os2-12-24bit-cut.bmp"] = bmp_os2(5, 7, 24, rgb[54:])[:-20]
+    f["os2-12-header-cut.bmp"] = bmp_os2(5, 7, 24, rgb[54:])[:20]
+    f["os2-64-rgb.bmp"] = bmp_reencoded("8-RGB-v4-28x28.bmp", header=64)
+    os2 = bmp_patch(bmp_file(5, 3, 8, bytes(24) + rows8(5, 3), bgrx(colours(16)), colors=16), 14, "<I", 64)
+    f["os2-64-8bit.bmp"] = bmp_patch(os2, 10, "<I", 14 + 64 + 64)
+    # RLE: the files Pillow reads; escapes, runs and their quirks (8 x 4 unless said)
+    f["rle8-28x28.bmp"] = bmp_reencoded("0-P4bit-28x28.bmp", bits=8, rle=True)
+    f["rle4-28x28.bmp"] = bmp_reencoded("0-P4bit-28x28.bmp", bits=4, rle=True)
+    rows = [8, 1, 0, 0, 8, 2, 0, 0, 8, 3, 0, 0, 8, 4]
+    f["rle8-rows-eol.bmp"] = bmp_rle(rows)
+    f["rle8-rows-eol-eof.bmp"] = bmp_rle(rows + [0, 0, 0, 1])
+    f["rle8-runs-without-eol.bmp"] = bmp_rle([8, 1, 8, 2, 0, 0, 8, 3, 0, 0, 8, 4, 0, 0, 8, 5])
+    f["rle8-run-past-row.bmp"] = bmp_rle([5, 1, 9, 2, 0, 0, 8, 3, 0, 0, 8, 4, 0, 0, 8, 5])
+    f["rle8-eof-early.bmp"] = bmp_rle([8, 1, 0, 0, 8, 2, 0, 1])
+    f["rle8-codes-end-early.bmp"] = bmp_rle([8, 1, 0, 0, 8, 2])
+    f["rle8-cut-in-pair.bmp"] = bmp_rle([8, 1, 0, 0, 8, 2, 0, 0, 8, 3, 0, 0, 8])
+    f["rle8-delta.bmp"] = bmp_rle([2, 5, 0, 2, 9, 9, 3, 1, 8, 7, 0, 0, 8, 6])
+    f["rle8-delta-to-end.bmp"] = bmp_rle([2, 5, 0, 2, 9, 9, 0, 4])
+    f["rle8-delta-cut-after-2.bmp"] = bmp_rle([2, 5, 0, 2, 9, 9])
+    f["rle8-delta-cut-after-3.bmp"] = bmp_rle([2, 5, 0, 2, 9, 9, 3])
+    f["rle8-delta-cut-after-1.bmp"] = bmp_rle([2, 5, 0, 2, 9])
+    f["rle8-eol-at-row-end.bmp"] = bmp_rle([8, 1, 0, 0, 0, 0, 8, 2, 0, 0, 8, 3, 0, 0, 8, 4])
+    f["rle8-absolute-odd.bmp"] = bmp_rle([0, 3, 1, 2, 3, 0, 5, 4] + rows[2:])
+    f["rle8-absolute-even.bmp"] = bmp_rle([0, 4, 1, 2, 3, 4, 4, 5] + rows[2:])
+    f["rle8-absolute-crosses-row.bmp"] = bmp_rle([0, 11, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0, 3, 12, 0, 0] + rows[8:])
+    f["rle8-absolute-odd-offset-odd.bmp"] = bmp_rle([0, 0, 3, 1, 2, 3, 5, 4] + rows[2:], gap=b"\0", offset=54 + 64 + 2)
+    f["rle8-absolute-cut.bmp"] = bmp_rle([8, 1, 0, 0, 0, 9, 1, 2, 3])
+    f["rle8-absolute-2.bmp"] = bmp_rle([0, 2, 1, 2] + [6, 3, 0, 0] + rows[4:])
+    f["rle8-top-down.bmp"] = bmp_rle(rows, height=-4)
+    f["rle8-offset-0.bmp"] = bmp_rle(rows, offset=0)
+    f["rle8-indices-past-palette.bmp"] = bmp_rle([8, 200, 0, 0, 8, 17, 0, 0, 8, 255, 0, 0, 8, 16])
+    f["rle8-gray-palette.bmp"] = bmp_rle(rows, palette=gray_entries(16))
+    f["rle8-black-white-palette.bmp"] = bmp_rle([8, 1, 0, 0, 8, 0, 0, 0, 8, 1, 0, 0, 8, 0], palette=bw)
+    f["rle8-24bit.bmp"] = bmp_file(8, 4, 24, bytes(rows), compression=1)
+    f["rle8-1bit-file.bmp"] = bmp_file(8, 4, 1, bytes(rows), bgrx(colours(2)), compression=1)
+    f["rle8-header-only.bmp"] = bmp_rle([])
+    f["rle8-codes-past-end.bmp"] = bmp_rle(rows + [8, 9, 0, 0, 8, 9, 0, 1])
+    f["rle4-rows-eol.bmp"] = bmp_rle([8, 0x12, 0, 0, 8, 0x34, 0, 0, 8, 0x56, 0, 0, 7, 0x78], rle4=True)
+    f["rle4-absolute-odd.bmp"] = bmp_rle([0, 5, 0x12, 0x34, 0x56, 0, 3, 0x77, 0, 0, 8, 0x9A, 0, 0, 8, 0xBC, 0, 0, 8, 0xDE],
+                                         rle4=True)
+    f["rle4-absolute-3.bmp"] = bmp_rle([0, 3, 0x12, 0x30, 5, 0x45, 0, 0, 8, 0x9A, 0, 0, 8, 0xBC, 0, 0, 8, 0xDE], rle4=True)
+    f["rle4-on-8bit-file.bmp"] = bmp_file(8, 2, 8, bytes([8, 0x12, 0, 0, 8, 0x34]), bgrx(colours(16)), 2, 16)
+    f["rle4-delta.bmp"] = bmp_rle([3, 0x12, 0, 2, 0, 0, 2, 1, 0, 0, 8, 0x56, 0, 0, 8, 0x78], rle4=True)
+    return {f"bmp/{k}": v for k, v in f.items()}
+
+
 # ---------------------------------------------------------------- TGA
 
 def tga_colour_map_15(width=4, height=4, entries=16, cut=0):
@@ -294,6 +464,7 @@ def corpus_files():
     files["bmp/bitfields-unlisted-masks.bmp"] = bitfields[:54] + struct.pack("<III", 0xFF00, 0xFF0000, 0xFF) + bitfields[66:]
     files["bmp/8bit-cut-in-pixels.bmp"] = image("8-P-28x28.bmp")[:-100]
     files["bmp/8bit-palette-40-indices-past-it.bmp"] = bmp_short_palette(27, 29, 40)
+    files.update(bmp_cases())
 
     for name, (w, h, kind, depth, body, cmap, flags) in TGA_CASES.items():
         files[f"tga/{name}.tga"] = tga_file(w, h, kind, depth, body, cmap, flags)

@@ -42,13 +42,16 @@ def corpus_files():
 def pillow_decision(path):
     """Pillow's decision on one file: accepted with the preprocessed 28x28, or its error message.
 
-    The file is opened by a path relative to the repository, so that messages naming it
-    ("cannot identify image file 'tests/...'") are the same on every machine.
+    The file is opened as a file object, not by its path: Pillow then reads it as it reads bytes
+    (Image.open(BytesIO), the reference), where a path lets it memory-map raw "L" and "P" pixels,
+    which reads BMP rows otherwise (no "codec configuration error" for rows longer than their
+    stride). The object is named by a path relative to the repository, so that messages naming it
+    ("cannot identify image file <_io.BufferedReader name='tests/...'>") are the same on every machine.
     """
     try:
         with warnings.catch_warnings():  # Pillow's warnings (DecompressionBombWarning, tRNS) do not refuse
             warnings.simplefilter("ignore")
-            with Image.open(path) as img:
+            with open(path, "rb") as f, Image.open(f) as img:
                 u8, _ = reference.preprocess(img)
     except Exception as e:  # every exception Pillow raises is a refusal: the library says DI_ERR_DECODE
         return {"accepted": False, "error": f"{type(e).__name__}: {e}"}

@@ -2,7 +2,6 @@
 // and enforces the caller's limits before any pixel is allocated.
 #include "image/decode.hpp"
 
-#include <climits>
 #include <string>
 
 #include "common/failure.hpp"
@@ -12,28 +11,15 @@
 namespace digitinfer::core {
 namespace {
 
-// BMP and PNM through stb_image, after the checks it lacks.
-Image decode_with_stb(const uint8_t *data, std::size_t size, std::size_t max_pixels) {
-    const bool bmp = looks_like_bmp(data, size);
-    if (bmp) check_bmp_header(data, size);
-    else check_pnm_header(data, size);
+// PNM through stb_image, after the header checks it lacks.
+Image decode_pnm_with_stb(const uint8_t *data, std::size_t size, std::size_t max_pixels) {
+    check_pnm_header(data, size);
     int w = 0, h = 0;
     stb_info(data, size, w, h);
-    // stb_image's info reports a top-down BMP's height as negative (its loader takes the absolute value).
-    if (bmp && h < 0 && h > INT_MIN) h = -h;
     if (w <= 0 || h <= 0 || std::size_t(w) * std::size_t(h) > max_pixels)
         fail(DI_ERR_DECODE, "cannot decode image: dimensions " + std::to_string(w) + "x" + std::to_string(h) +
                                 " are out of range (limit " + std::to_string(max_pixels) + " pixels)");
-    if (!bmp) return decode_pnm(data, size, w, h);
-    const std::size_t need = bmp_min_size(data, size, std::size_t(w), std::size_t(h));
-    if (need > size)
-        fail(DI_ERR_DECODE, "cannot decode image: file truncated (" + std::to_string(size) + " bytes, a " +
-                                std::to_string(w) + "x" + std::to_string(h) + " image needs " +
-                                std::to_string(need) + ")");
-    const std::vector<uint8_t> copy = bmp_for_stb(data, size);
-    Image img = copy.empty() ? stb_load(data, size) : stb_load(copy.data(), copy.size());
-    pillow_bmp16_channels(data, size, img);
-    return img;
+    return decode_pnm(data, size, w, h);
 }
 
 }  // namespace
@@ -58,6 +44,7 @@ GrayImage decode_gray(const uint8_t *data, std::size_t size, const DecodeLimits 
     if (looks_like_jpeg(data, size)) return decode_jpeg_gray(data, size, limits);
     if (has_png_signature(data, size)) return decode_png_gray(data, size, limits.max_pixels);
     if (looks_like_gif(data, size)) return decode_gif(data, size, limits.max_pixels);
+    if (looks_like_bmp(data, size)) return decode_bmp(data, size, limits.max_pixels);
     return to_grayscale(decode_image(data, size, limits));
 }
 
@@ -65,11 +52,12 @@ Image decode_image(const uint8_t *data, std::size_t size, const DecodeLimits &li
     check_size(size, limits);
     if (looks_like_jpeg(data, size)) return decode_jpeg(data, size, limits);
     if (has_png_signature(data, size)) return decode_png(data, size, limits.max_pixels);
-    if (looks_like_gif(data, size)) {
-        GrayImage gray = decode_gif(data, size, limits.max_pixels);
+    if (looks_like_gif(data, size) || looks_like_bmp(data, size)) {  // decoded straight to gray
+        GrayImage gray = looks_like_gif(data, size) ? decode_gif(data, size, limits.max_pixels)
+                                                    : decode_bmp(data, size, limits.max_pixels);
         return Image{gray.width, gray.height, 1, std::move(gray.pixels)};
     }
-    if (looks_like_bmp(data, size) || looks_like_pnm(data, size)) return decode_with_stb(data, size, limits.max_pixels);
+    if (looks_like_pnm(data, size)) return decode_pnm_with_stb(data, size, limits.max_pixels);
     return decode_tga(data, size, limits.max_pixels);  // the format without a signature
 }
 

@@ -8,8 +8,8 @@
 
 namespace digitinfer::core {
 
-// PNG through libdeflate or zlib; GIF (first frame) and TGA by our own decoders;
-// BMP and PGM/PPM through stb_image plus Pillow's checks and fix-ups; JPEG
+// PNG through libdeflate or zlib; GIF (first frame), BMP and TGA by our own decoders;
+// PGM/PPM through stb_image plus Pillow's checks and fix-ups; JPEG
 // through libjpeg-turbo with Pillow's settings. Throws Failure(DI_ERR_DECODE) on corrupt, truncated, unknown input
 // and on input beyond `limits`.
 Image decode_image(const uint8_t *data, std::size_t size, const DecodeLimits &limits = {});

@@ -32,21 +32,13 @@ GrayImage decode_jpeg_gray(const uint8_t *data, std::size_t size, const DecodeLi
 // without decoding; it stops counting past stop_after (jpeg_scans.cpp).
 std::size_t count_jpeg_scans(const uint8_t *data, std::size_t size, std::size_t stop_after);
 
-// stb_image (stb.cpp) for BMP and PNM: their size (throws when unreadable), then their pixels.
+// stb_image (stb.cpp) for PNM: its size (throws when unreadable), then its pixels.
 void stb_info(const uint8_t *data, std::size_t size, int &width, int &height);
 Image stb_load(const uint8_t *data, std::size_t size);
 
-// BMP (bmp.cpp).
+// BMP (bmp.cpp, bmp_rle.cpp): decoded by us as Pillow does, straight to gray.
 bool looks_like_bmp(const uint8_t *data, std::size_t size);
-// Throws for what Pillow refuses in the header (header type, bit depth, compression, bitfields).
-void check_bmp_header(const uint8_t *data, std::size_t size);
-// Fewest bytes a w x h file of the header's layout can have, or 0 when not known.
-std::size_t bmp_min_size(const uint8_t *data, std::size_t size, std::size_t w, std::size_t h);
-// What stb_image should read: a copy whose palette it reads in full (Pillow's gray ramp past the
-// file's entries), or empty for the file itself; throws for a palette it would not read at all.
-std::vector<uint8_t> bmp_for_stb(const uint8_t *data, std::size_t size);
-// 16-bit channels widened as Pillow does.
-void pillow_bmp16_channels(const uint8_t *data, std::size_t size, Image &img);
+GrayImage decode_bmp(const uint8_t *data, std::size_t size, std::size_t max_pixels);
 
 // TGA (tga.cpp): the format without a signature, decoded by us as Pillow does.
 Image decode_tga(const uint8_t *data, std::size_t size, std::size_t max_pixels);

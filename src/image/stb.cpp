@@ -1,5 +1,5 @@
-// stb_image, for the formats it decodes as Pillow does (after the checks and
-// fix-ups of bmp.cpp and pnm.cpp): BMP and PNM. The only file that includes it.
+// stb_image, for the one format it still reads for us (after the checks and
+// fix-ups of pnm.cpp): PNM. The only file that includes it.
 #include <climits>
 #include <memory>
 #include <string>
@@ -10,8 +10,7 @@
 #define STB_IMAGE_IMPLEMENTATION
 #define STB_IMAGE_STATIC
 #define STBI_NO_STDIO
-#define STBI_FAILURE_USERMSG  // "Corrupt BMP" rather than "outofdata"
-#define STBI_ONLY_BMP
+#define STBI_FAILURE_USERMSG  // its longer messages rather than the short codes
 #define STBI_ONLY_PNM
 #define STBI_MAX_DIMENSIONS (1 << 20)
 #if defined(__GNUC__)
