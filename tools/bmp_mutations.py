@@ -112,15 +112,15 @@ def mutants(per_file, seed):
     return out
 
 
-def pillow(data):
-    """Pillow's 28x28 bytes, None where it refuses, "skip" for an image too large to bother."""
+def pillow(data, skip_pixels=SKIP_PIXELS):
+    """Pillow's 28x28 bytes, None where it refuses, "skip" for an image over skip_pixels (None: never)."""
     from PIL import Image
     import reference
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with Image.open(io.BytesIO(data)) as img:
-                if img.size[0] * img.size[1] > SKIP_PIXELS:
+                if skip_pixels is not None and img.size[0] * img.size[1] > skip_pixels:
                     return "skip"
                 return reference.preprocess(img)[0].tobytes()
     except Exception:  # every refusal counts: the library must say DI_ERR_DECODE

@@ -8,18 +8,16 @@ exactly; where Pillow raises (mostly "image file is truncated"), DI_ERR_DECODE.
 
 Needs /usr/bin/python3's Pillow, torch and torchvision (the reference); skipped without them.
 """
-import io
 import sys
-import warnings
 
 import pytest
 
 from support import ROOT, digitinfer
 
-Image = pytest.importorskip("PIL.Image")
+pytest.importorskip("PIL.Image")
 pytest.importorskip("torchvision")
 sys.path.insert(0, str(ROOT / "tools"))
-import reference  # noqa: E402
+import bmp_mutations  # noqa: E402  (its Pillow side: the same reference preprocessing)
 
 FORMATS = {"png": (".png",), "jpeg": (".jpg",), "gif": (".gif",), "bmp": (".bmp",), "tga": (".tga",),
            "pnm": (".pgm", ".ppm")}
@@ -31,14 +29,8 @@ def prefix_lengths(size):
 
 
 def pillow(data):
-    """Pillow's 28x28 bytes, or None where it refuses the bytes."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            with Image.open(io.BytesIO(data)) as img:
-                return reference.preprocess(img)[0].tobytes()
-    except Exception:  # every refusal counts: the library must say DI_ERR_DECODE
-        return None
+    """Pillow's 28x28 bytes, or None where it refuses the bytes (every refusal counts)."""
+    return bmp_mutations.pillow(data, skip_pixels=None)
 
 
 def library(model, data):
