@@ -4,7 +4,7 @@
     PYTHONPATH=bindings/python DIGITINFER_LIBRARY=build/libdigitinfer.so.1 \\
         /usr/bin/python3 tools/bmp_mutations.py [--per-file 60] [--seed 1] [--show 20]
 
-The seeds are the BMPs of tests/data/images and tests/data/unsupported and those of
+The seeds are the BMPs of tests/data/images and those of
 tests/data/pillow-corpus/bmp that Pillow reads (RLE escapes, OS/2 headers, odd palettes). Each
 mutant is a seed with one to three mutations, drawn from a seeded random generator (the same
 mutants on every run): a header field set to a value near its own or a boundary (pixel offset,
@@ -41,7 +41,7 @@ def seeds():
     """{name: bytes}: the files mutated."""
     import json
     accepted = json.loads((ROOT / "tests/data/pillow-corpus/expected.json").read_text())["files"]
-    paths = sorted((ROOT / "tests/data/images").glob("*.bmp")) + sorted((ROOT / "tests/data/unsupported").glob("*.bmp"))
+    paths = sorted((ROOT / "tests/data/images").glob("*.bmp"))
     paths += [ROOT / "tests/data/pillow-corpus" / k for k, v in sorted(accepted.items())
               if k.startswith("bmp/") and v["accepted"]]
     return {p.relative_to(ROOT).as_posix(): p.read_bytes() for p in paths}

@@ -30,6 +30,9 @@ void decode_failure(const char *what) {
 
 namespace {
 
+// The formats decoded straight to gray, as the one-channel image decode_image returns.
+Image one_channel(GrayImage gray) { return Image{gray.width, gray.height, 1, std::move(gray.pixels)}; }
+
 void check_size(std::size_t size, const DecodeLimits &limits) {
     if (size == 0) fail(DI_ERR_DECODE, "cannot decode image: no bytes");
     if (size > limits.max_encoded_bytes)
@@ -52,11 +55,8 @@ Image decode_image(const uint8_t *data, std::size_t size, const DecodeLimits &li
     check_size(size, limits);
     if (looks_like_jpeg(data, size)) return decode_jpeg(data, size, limits);
     if (has_png_signature(data, size)) return decode_png(data, size, limits.max_pixels);
-    if (looks_like_gif(data, size) || looks_like_bmp(data, size)) {  // decoded straight to gray
-        GrayImage gray = looks_like_gif(data, size) ? decode_gif(data, size, limits.max_pixels)
-                                                    : decode_bmp(data, size, limits.max_pixels);
-        return Image{gray.width, gray.height, 1, std::move(gray.pixels)};
-    }
+    if (looks_like_gif(data, size)) return one_channel(decode_gif(data, size, limits.max_pixels));
+    if (looks_like_bmp(data, size)) return one_channel(decode_bmp(data, size, limits.max_pixels));
     if (looks_like_pnm(data, size)) return decode_pnm_with_stb(data, size, limits.max_pixels);
     return decode_tga(data, size, limits.max_pixels);  // the format without a signature
 }
