@@ -4,7 +4,8 @@
 #   static    the suite against a static libdigitinfer.a without libtorch (.dimodel only: what
 #             package managers' static builds and a libtorch-free install have; the Python, fork and
 #             binding tests need the shared library and are not registered there; nor is the server,
-#             which the release and asan stages test)
+#             which the release and asan stages test; the checks of committed data, docs and recipes
+#             do not depend on the build and run in release only: CMakePresets.json)
 #   notorch   (not in CI) the shared library without libtorch
 #   tsan      the concurrency tests under TSan (preset tsan)
 #   asan      the whole suite under ASan+UBSan (preset asan: clang, which also builds the libFuzzer
