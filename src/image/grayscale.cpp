@@ -8,6 +8,7 @@
 #endif
 
 #include "common/failure.hpp"
+#include "image/cpu_features.hpp"
 
 namespace digitinfer::core {
 namespace {
@@ -60,10 +61,6 @@ __attribute__((target("avx2"))) std::size_t luma_rows_avx2(const uint8_t *in, st
     return i;
 }
 
-bool have_avx2() {
-    static const bool yes = (__builtin_cpu_init(), __builtin_cpu_supports("avx2"));
-    return yes;
-}
 #endif
 
 }  // namespace
@@ -76,7 +73,7 @@ void gray_row(const uint8_t *in, std::size_t count, int channels, uint8_t *out, 
     }
     std::size_t done = 0;
 #if defined(__x86_64__)
-    if (simd && have_avx2()) done = channels == 3 ? luma_rows_avx2<3>(in, count, out) : luma_rows_avx2<4>(in, count, out);
+    if (simd && cpu::has_avx2()) done = channels == 3 ? luma_rows_avx2<3>(in, count, out) : luma_rows_avx2<4>(in, count, out);
 #else
     (void)simd;
 #endif

@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "image/cpu_features.hpp"
+
 namespace digitinfer::core::png {
 
 Palette gray_ramp_palette() {
@@ -56,10 +58,6 @@ __attribute__((target("sse4.1"))) void unpaeth_sse41(uint8_t *__restrict row, co
     }
 }
 
-bool have_sse41() {
-    static const bool yes = (__builtin_cpu_init(), __builtin_cpu_supports("sse4.1"));
-    return yes;
-}
 #endif  // DIGITINFER_PNG_SIMD
 
 }  // namespace
@@ -83,7 +81,7 @@ bool unfilter(uint8_t filter, uint8_t *__restrict row, const uint8_t *__restrict
             return true;
         case 4:
 #if defined(DIGITINFER_PNG_SIMD)
-            if (simd && have_sse41()) switch (bpp) {
+            if (simd && cpu::has_sse41()) switch (bpp) {
                     case 2: unpaeth_sse41<2>(row, prior, n); return true;
                     case 3: unpaeth_sse41<3>(row, prior, n); return true;
                     case 4: unpaeth_sse41<4>(row, prior, n); return true;

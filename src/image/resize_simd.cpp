@@ -1,7 +1,6 @@
 #include "image/resize_simd.hpp"
 
-#include <cstdlib>
-#include <cstring>
+#include "image/cpu_features.hpp"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -11,14 +10,7 @@ namespace digitinfer::core::resize_simd {
 
 #if defined(__x86_64__)
 
-bool available() {
-    static const bool avx2 = [] {
-        __builtin_cpu_init();
-        const char *isa = std::getenv("DIGITINFER_ISA");  // the engine's switch, for the scalar path's tests
-        return __builtin_cpu_supports("avx2") && !(isa && std::strcmp(isa, "scalar") == 0);
-    }();
-    return avx2;
-}
+bool available() { return cpu::has_avx2(); }
 
 namespace {
 
