@@ -29,8 +29,9 @@ void activate(const float *in, std::size_t n, float *out, Activation act) {
     double s = 0;
     for (std::size_t i = 0; i < n; ++i) s += std::exp(double(in[i]) - m);
     if (act == Activation::LogSoftmax) {
-        const double l = m + std::log(s);
-        for (std::size_t i = 0; i < n; ++i) out[i] = float(double(in[i]) - l);
+        // (x - m) - log(s): m + log(s) rounds back to m once m is large (1e16 in double).
+        const double log_s = std::log(s);
+        for (std::size_t i = 0; i < n; ++i) out[i] = float(double(in[i]) - m - log_s);
     } else {
         for (std::size_t i = 0; i < n; ++i) out[i] = float(std::exp(double(in[i]) - m) / s);
     }

@@ -866,3 +866,20 @@ TEST_CASE("engine refuses NaN and infinite weights and names the tensor") {
     p.then(Pointwise{Pointwise::Hardtanh, 0.0f, INFINITY});  // clamp(x, min=0): no upper bound
     CHECK_NOTHROW(Engine::create(p));
 }
+
+TEST_CASE("the output log_softmax sums to 1 however large the scores", "[activation]") {
+    // As stage 6's (fuzz_c_api, robustness.md row 19): in double, max + log(sum) rounds back to
+    // max from about 1e16 on, and tied classes each got log-probability 0.
+    for (float big : {1.0f, 1e7f, 1e17f, 3e35f, 3.4e38f}) {
+        const float in[3] = {big, -big, big};
+        float out[3];
+        detail::activate(in, 3, out, Activation::LogSoftmax);
+        INFO("largest score " << big);
+        CHECK(out[0] == Approx(-std::log(2.0 + std::exp(-2.0 * double(big)))).epsilon(1e-6));
+        CHECK(out[2] == out[0]);
+        CHECK(std::exp(double(out[0])) + std::exp(double(out[1])) + std::exp(double(out[2])) == Approx(1.0).epsilon(1e-6));
+        detail::activate(in, 3, out, Activation::Softmax);
+        CHECK(out[0] == Approx(1.0 / (2.0 + std::exp(-2.0 * double(big)))).epsilon(1e-6));
+        CHECK(out[0] + out[1] + out[2] == Approx(1.0).epsilon(1e-6));
+    }
+}
