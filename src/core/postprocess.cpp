@@ -3,19 +3,16 @@
 #include <algorithm>
 #include <cmath>
 
+#include "engine/runner.hpp"
+
 namespace digitinfer::core {
 
 void to_log_probabilities(float *row, std::size_t classes, di_output_kind kind) {
     if (kind == DI_OUTPUT_PROBABILITIES) {
         for (std::size_t i = 0; i < classes; ++i) row[i] = std::log(row[i]);
     } else if (kind == DI_OUTPUT_LOGITS) {
-        // x - max first, then - log(sum): max + log(sum) would round back to max once the logits
-        // are large (3e35, or 1e7 already), giving tied classes a probability of 1 each.
-        const double max = *std::max_element(row, row + classes);
-        double sum = 0.0;
-        for (std::size_t i = 0; i < classes; ++i) sum += std::exp(double(row[i]) - max);
-        const double log_sum = std::log(sum);
-        for (std::size_t i = 0; i < classes; ++i) row[i] = float(double(row[i]) - max - log_sum);
+        // log_softmax exactly as the engine's output layer computes it (in place).
+        engine::detail::activate(row, classes, row, engine::Activation::LogSoftmax);
     }
 }
 
